@@ -1,0 +1,72 @@
+//! Exit statuses, each with one meaning an admin or a script can act on.
+
+use crate::config_file::ConfigError;
+use crate::hook::RestartFailed;
+use crate::prefix::InputError;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Done, or nothing to do.
+    Success = 0,
+    /// The prefix file (or its directory) could not be read, locked or written.
+    Failure = 1,
+    /// Bad command line or configuration file (clap uses 2 for usage errors too).
+    Usage = 2,
+    /// A lease variable or argument was refused: nothing was changed.
+    InvalidInput = 3,
+    /// The file was written but docker could not be restarted.
+    RestartFailed = 4,
+}
+
+impl ExitCode {
+    /// The status for an error, by the kinds of error in its chain.
+    pub fn for_error(err: &anyhow::Error) -> ExitCode {
+        if err.chain().any(|e| e.is::<InputError>()) {
+            ExitCode::InvalidInput
+        } else if err.chain().any(|e| e.is::<RestartFailed>()) {
+            ExitCode::RestartFailed
+        } else if err.chain().any(|e| e.is::<ConfigError>()) {
+            ExitCode::Usage
+        } else {
+            ExitCode::Failure
+        }
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn errors_map_to_their_status_through_context() {
+        let input: anyhow::Error = InputError::new("new_ip6_prefix", b"x", "bad").into();
+        assert_eq!(ExitCode::for_error(&input.context("refused")), ExitCode::InvalidInput);
+        let restart: anyhow::Error = RestartFailed("service docker restart".into()).into();
+        assert_eq!(ExitCode::for_error(&restart), ExitCode::RestartFailed);
+        let config = Err::<(), _>(ConfigError("line 1: bad".into()))
+            .context("in /etc/x.conf")
+            .unwrap_err();
+        assert_eq!(ExitCode::for_error(&config), ExitCode::Usage);
+        assert_eq!(ExitCode::for_error(&anyhow::anyhow!("disk full")), ExitCode::Failure);
+    }
+
+    #[test]
+    fn statuses_are_distinct_and_stable() {
+        let codes = [
+            ExitCode::Success,
+            ExitCode::Failure,
+            ExitCode::Usage,
+            ExitCode::InvalidInput,
+            ExitCode::RestartFailed,
+        ];
+        assert_eq!(codes.map(|c| c as u8), [0, 1, 2, 3, 4]);
+    }
+}

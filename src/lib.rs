@@ -1,0 +1,18 @@
+//! docker-ipv6-pd: gives docker the IPv6 subnet of a DHCPv6 delegated prefix.
+//!
+//! The pure parts (reading the lease, subnet arithmetic, deciding) are in `event`, `prefix`,
+//! `subnet` and `plan`; the side effects (the file, the init system, syslog) in
+//! `prefix_file`, `init_system` and `log`; `hook` ties them together for one run.
+
+pub mod cli;
+pub mod config_file;
+pub mod event;
+pub mod exit_code;
+pub mod hook;
+pub mod init_system;
+pub mod log;
+pub mod plan;
+pub mod prefix;
+pub mod prefix_file;
+pub mod settings;
+pub mod subnet;

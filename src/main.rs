@@ -1,0 +1,51 @@
+//! Entry point: parse the command line, run, report errors, turn them into an exit status.
+
+use std::process::ExitCode as ProcessExitCode;
+
+use clap::Parser;
+
+use docker_ipv6_pd::cli::{Cli, Command};
+use docker_ipv6_pd::exit_code::ExitCode;
+use docker_ipv6_pd::hook::RestartFailed;
+use docker_ipv6_pd::prefix::parse_delegated;
+use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings};
+use docker_ipv6_pd::{config_file, hook, log};
+
+fn main() -> ProcessExitCode {
+    let cli = Cli::parse();
+    let is_hook = cli.command.is_none() && !cli.options.dry_run;
+    match run(cli) {
+        Ok(()) => ExitCode::Success.into(),
+        Err(err) => {
+            let code = ExitCode::for_error(&err);
+            if is_hook {
+                let unchanged = if err.chain().any(|e| e.is::<RestartFailed>()) {
+                    ""
+                } else {
+                    "; prefix file left as it was, docker not restarted"
+                };
+                log::error(&format!("{err:#}{unchanged}"));
+            } else {
+                eprintln!("docker-ipv6-pd: error: {err:#}");
+            }
+            code.into()
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_path = cli.options.config.clone();
+    let config = config_file::load(
+        config_path.as_deref().unwrap_or(DEFAULT_CONFIG.as_ref()),
+        config_path.is_some(),
+    )?;
+    let settings = Settings::merge(cli.options.layer(), config, cli.options.dry_run);
+    match cli.command {
+        None => hook::run(&settings, |name| std::env::var_os(name)),
+        Some(Command::Subnet { prefix }) => {
+            let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
+            println!("{}", delegated.subnet);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Turns the raw value of a lease variable into a delegated prefix we are willing to act on.
+//!
+//! dhclient hands us bytes; anything that is not exactly one IPv6 prefix that a router could
+//! delegate, and that holds a /N, is refused here with an error naming the variable and value.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+
+use ipnet::Ipv6Net;
+
+use crate::subnet::Subnet;
+
+/// A refused input: which variable, what it held (quoted, escaped, shortened) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub var: String,
+    pub value: String,
+    pub problem: String,
+}
+
+impl InputError {
+    pub fn new(var: &str, raw: &[u8], problem: impl Into<String>) -> InputError {
+        InputError {
+            var: var.to_string(),
+            value: quote(raw),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}: {}", self.var, self.value, self.problem)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Address ranges no delegated prefix may come from and no docker subnet may touch.
+const SPECIAL_RANGES: [(&str, &str); 5] = [
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+];
+
+/// A prefix as written in a lease variable, with the subnet it yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DelegatedPrefix {
+    /// The prefix exactly as sent (host bits kept, as dhclient reports it).
+    pub prefix: Ipv6Net,
+    /// The first /N inside it.
+    pub subnet: Subnet,
+}
+
+/// Parses `raw` (the value of `var`) as a prefix that holds a /`size` and is neither special
+/// itself nor yields a special subnet.
+pub fn parse_delegated(var: &str, raw: &OsStr, size: u8) -> Result<DelegatedPrefix, InputError> {
+    let prefix = parse_prefix(var, raw)?;
+    let bytes = raw.as_bytes();
+    let subnet = Subnet::first_of(prefix, size).ok_or_else(|| {
+        InputError::new(
+            var,
+            bytes,
+            format!(
+                "a /{} cannot hold a /{size} subnet (--subnet-size)",
+                prefix.prefix_len()
+            ),
+        )
+    })?;
+    let ranges = SPECIAL_RANGES.map(|(range, name)| (range.parse::<Ipv6Net>().unwrap(), name));
+    if let Some((range, name)) = ranges.iter().find(|(r, _)| r.contains(&prefix.addr())) {
+        return Err(InputError::new(
+            var,
+            bytes,
+            format!("{name} address ({range}), not a delegated prefix"),
+        ));
+    }
+    let overlaps = |r: &Ipv6Net| r.contains(&subnet.net()) || subnet.net().contains(r);
+    if let Some((range, name)) = ranges.iter().find(|(r, _)| overlaps(r)) {
+        return Err(InputError::new(
+            var,
+            bytes,
+            format!("its first /{size}, {}, overlaps {name} space ({range})", subnet.net()),
+        ));
+    }
+    Ok(DelegatedPrefix { prefix, subnet })
+}
+
+/// Parses `raw` as one IPv6 prefix `ADDR/LEN`, any length, any class.
+pub fn parse_prefix(var: &str, raw: &OsStr) -> Result<Ipv6Net, InputError> {
+    let bytes = raw.as_bytes();
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| InputError::new(var, bytes, "not valid text (bytes that are not UTF-8)"))?;
+    text.parse::<Ipv6Net>().map_err(|_| {
+        let problem = if !text.contains('/') {
+            "no prefix length (expected ADDR/LEN, such as 2001:db8:100::/60)"
+        } else if text.contains('%') {
+            "a zone id has no place in a delegated prefix"
+        } else if text.contains('.') && !text.contains(':') {
+            "an IPv4 network, not an IPv6 prefix"
+        } else {
+            "not an IPv6 prefix (expected ADDR/LEN, such as 2001:db8:100::/60)"
+        };
+        InputError::new(var, bytes, problem)
+    })
+}
+
+/// Longest part of a value shown in an error; the rest is counted, not printed.
+const SHOWN_BYTES: usize = 64;
+
+/// Quotes a raw value for a one-line message: printable ASCII as is, everything else escaped,
+/// long values cut short.
+pub fn quote(raw: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in raw.iter().take(SHOWN_BYTES) {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    if raw.len() > SHOWN_BYTES {
+        out.push_str(&format!("... ({} bytes in all)", raw.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    fn parse(s: &str) -> Result<DelegatedPrefix, InputError> {
+        parse_delegated("new_ip6_prefix", OsStr::new(s), 80)
+    }
+
+    fn problem(s: &str) -> String {
+        parse(s).unwrap_err().problem
+    }
+
+    #[test]
+    fn accepts_global_ula_and_documentation_prefixes() {
+        for ok in [
+            "2001:db8:100::/60",
+            "2001:DB8:100::/60",
+            "2001:0db8:0100:0000:0000:0000:0000:0000/60",
+            "fd12:3456:789a::/48",
+            "2a00:1450::1/32",
+            "8000::/1",
+            "2001:db8::/80",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok} refused: {:?}", parse(ok));
+        }
+    }
+
+    #[test]
+    fn keeps_the_prefix_as_sent_and_masks_only_the_subnet() {
+        let p = parse("2001:db8:0:10f::1/60").unwrap();
+        assert_eq!(p.prefix.to_string(), "2001:db8:0:10f::1/60");
+        assert_eq!(p.subnet.to_string(), "2001:0db8:0000:0100:0000:0000:0000:0000/80");
+    }
+
+    #[test]
+    fn refuses_malformed_values_with_a_reason() {
+        assert!(problem("2001:db8:100::").contains("no prefix length"));
+        assert!(problem("192.0.2.0/24").contains("IPv4 network"));
+        assert!(problem("fe80::1%eth0/64").contains("zone id"));
+        assert!(problem("2001:db8::/96").contains("cannot hold a /80"));
+        for bad in [
+            "garbage",
+            "/80",
+            "-/80",
+            "2001:db8::/129",
+            "2001:db8::/99999999999999999999",
+            "2001:db8::/60; rm -rf /",
+            "$(reboot)",
+            "2001:db8::/60\n",
+            " 2001:db8::/60",
+            "2001:db8::/60 2001:db8:1::/60",
+            "2001:db8:::/60",
+            "2001:db8::/",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn refuses_special_addresses() {
+        assert!(problem("ff02::/60").contains("multicast"));
+        assert!(problem("fe80::/64").contains("link-local"));
+        assert!(problem("fe80::1/3").contains("link-local"));
+        assert!(problem("::1/64").contains("loopback"));
+        assert!(problem("::/64").contains("unspecified"));
+        assert!(problem("::ffff:192.0.2.1/64").contains("IPv4-mapped"));
+    }
+
+    #[test]
+    fn refuses_prefixes_whose_first_subnet_is_special() {
+        assert!(problem("2001:db8::1/0").contains("overlaps"));
+        assert!(problem("fec0::/9").contains("link-local space"));
+        assert!(problem("::102:304/64").contains("overlaps"));
+    }
+
+    #[test]
+    fn refuses_bytes_that_are_not_utf8_and_shows_them_escaped() {
+        let raw = OsString::from_vec(b"2001:db8::\xff/60".to_vec());
+        let err = parse_delegated("new_ip6_prefix", &raw, 80).unwrap_err();
+        assert_eq!(err.value, "\"2001:db8::\\xff/60\"");
+        assert!(err.problem.contains("UTF-8"));
+    }
+
+    #[test]
+    fn error_is_one_line_naming_variable_and_value() {
+        let err = parse("2001:db8::/60\nrm -rf /").unwrap_err();
+        let line = err.to_string();
+        assert!(!line.contains('\n'));
+        assert!(line.starts_with("new_ip6_prefix=\"2001:db8::/60\\x0arm -rf /\": "), "{line}");
+    }
+
+    #[test]
+    fn long_values_are_shortened() {
+        let long = "a".repeat(10_000);
+        let quoted = quote(long.as_bytes());
+        assert!(quoted.len() < 100);
+        assert!(quoted.ends_with("(10000 bytes in all)"));
+    }
+}
