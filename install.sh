@@ -1,0 +1,166 @@
+#!/bin/sh
+# install.sh: builds docker-ipv6-pd and installs the binary, its dhclient enter hook and the
+# dhclient units; `--uninstall` takes exactly those away again (and puts back a hook that the
+# install had set aside). Run it as often as you like: it converges on the same result.
+set -eu
+
+usage() {
+    cat <<'EOF'
+Usage: ./install.sh [--prefix DIR] [--binary PATH] [--uninstall]
+
+  --prefix DIR    install the binary as DIR/sbin/docker-ipv6-pd (default /usr/local)
+  --binary PATH   install this already-built binary instead of running
+                  `cargo build --release`
+  --uninstall     remove what install.sh installed; a hook it replaced comes back
+  -h, --help      show this help
+
+Environment: DESTDIR=DIR stages the whole install under DIR (for packagers; root is
+then not required, and nothing on the running system is touched).
+EOF
+}
+
+say() { printf 'install.sh: %s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+
+prefix=/usr/local
+binary=
+action=install
+while [ $# -gt 0 ]; do
+    case $1 in
+        --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
+        --prefix=*) prefix=${1#--prefix=}; shift ;;
+        --binary) [ $# -ge 2 ] || die "--binary needs a path"; binary=$2; shift 2 ;;
+        --binary=*) binary=${1#--binary=}; shift ;;
+        --uninstall) action=uninstall; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument: $1" ;;
+    esac
+done
+
+case $prefix in
+    /*) ;;
+    *) die "--prefix must be an absolute path, not '$prefix'" ;;
+esac
+case $prefix in
+    *[!A-Za-z0-9/._+-]*) die "--prefix may only hold letters, digits and /._+-: '$prefix'" ;;
+esac
+prefix=${prefix%/}
+
+dest=${DESTDIR:-}
+if [ -z "$dest" ] && [ "$(id -u)" -ne 0 ]; then
+    die "run as root (sudo ./install.sh), or set DESTDIR to stage the install elsewhere"
+fi
+
+repo=$(cd "$(dirname "$0")" && pwd)
+bin_path=$prefix/sbin/docker-ipv6-pd
+hook=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
+# A name with a dot: run-parts --list ignores it, so the set-aside hook never runs.
+saved_hook=$hook.replaced-by-docker-ipv6-pd
+unit=/etc/systemd/system/dhclient6-pd@.service
+upstart_job=/etc/init/dhclient6-pd.conf
+marker=docker-ipv6-pd
+
+systemd_running() { [ -z "$dest" ] && [ -d /run/systemd/system ]; }
+
+# ours FILE: true when FILE was installed by us (it names the project).
+ours() { grep -q "$marker" "$1" 2>/dev/null; }
+
+install_files() {
+    if [ -z "$binary" ]; then
+        command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs), or pass --binary"
+        say "building (cargo build --release)"
+        (cd "$repo" && cargo build --release --locked --quiet)
+        binary=$repo/target/release/docker-ipv6-pd
+    fi
+    [ -x "$binary" ] || die "no executable binary at $binary"
+
+    install -D -m 0755 "$binary" "$dest$bin_path"
+    say "installed $bin_path"
+
+    if [ -e "$dest$hook" ] && ! ours "$dest$hook"; then
+        if [ -e "$dest$saved_hook" ]; then
+            die "$hook is not ours and $saved_hook exists already: move one of them away first"
+        fi
+        mv "$dest$hook" "$dest$saved_hook"
+        say "set the existing $hook aside as $saved_hook (it no longer runs; --uninstall puts it back)"
+    fi
+    tmp=$(mktemp)
+    sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/docker-ipv6" >"$tmp"
+    install -D -m 0644 "$tmp" "$dest$hook"
+    rm -f "$tmp"
+    say "installed $hook (calls $bin_path)"
+
+    install -D -m 0644 "$repo/hooks/dhclient6-pd@.service" "$dest$unit"
+    say "installed $unit"
+    if [ -d "$dest/etc/init" ]; then
+        install -m 0644 "$repo/hooks/dhclient6-pd.conf" "$dest$upstart_job"
+        say "installed $upstart_job (Upstart)"
+    fi
+    if systemd_running; then
+        systemctl daemon-reload
+    fi
+    [ -n "$dest" ] || next_steps
+}
+
+uninstall_files() {
+    rm -f "$dest$bin_path"
+    say "removed $bin_path"
+    if ours "$dest$hook"; then
+        rm -f "$dest$hook"
+        say "removed $hook"
+    fi
+    if [ -e "$dest$saved_hook" ] && [ ! -e "$dest$hook" ]; then
+        mv "$dest$saved_hook" "$dest$hook"
+        say "put the earlier hook back as $hook"
+    fi
+    rm -f "$dest$unit"
+    say "removed $unit"
+    if ours "$dest$upstart_job"; then
+        rm -f "$dest$upstart_job"
+        say "removed $upstart_job"
+    fi
+    if systemd_running; then
+        systemctl daemon-reload
+    fi
+    say "left alone: /etc/docker/ipv6.prefix, /etc/docker-ipv6-pd/ and docker's own configuration"
+}
+
+next_steps() {
+    cat <<EOF
+
+Next steps:
+1. Ask for a prefix on the uplink (eth0 here):
+EOF
+    if systemd_running; then
+        cat <<'EOF'
+     systemctl enable --now dhclient6-pd@eth0
+2. Point docker at the prefix file. systemd is running, and docker's systemd unit ignores
+   DOCKER_OPTS in /etc/default/docker, so override ExecStart:
+     mkdir -p /etc/systemd/system/docker.service.d
+     cat >/etc/systemd/system/docker.service.d/ipv6-prefix.conf <<'UNIT'
+     [Service]
+     ExecStart=
+     ExecStart=/bin/sh -c 'exec /usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --ipv6 --fixed-cidr-v6="$(cat /etc/docker/ipv6.prefix)"'
+     UNIT
+     systemctl daemon-reload
+   (Keep ipv6 and fixed-cidr-v6 out of /etc/docker/daemon.json then: dockerd refuses to
+   start when a setting is both a flag and in daemon.json.)
+EOF
+    else
+        cat <<'EOF'
+     dhclient -6 -P eth0      (or the Upstart job /etc/init/dhclient6-pd.conf)
+2. Point docker at the prefix file. No systemd runs here, so docker's init script reads
+   /etc/default/docker; set this line there:
+     DOCKER_OPTS="--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"
+EOF
+    fi
+    cat <<EOF
+3. Try it without changing anything:
+     new_ip6_prefix=2001:db8:100::/60 $bin_path --dry-run
+EOF
+}
+
+case $action in
+    install) install_files ;;
+    uninstall) uninstall_files ;;
+esac
