@@ -50,7 +50,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct Options {
     /// The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]
-    #[arg(long, global = true, value_name = "PATH", env = "DOCKER_IPV6_PD_PREFIX_FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "DOCKER_IPV6_PD_PREFIX_FILE"
+    )]
     pub prefix_file: Option<PathBuf>,
 
     /// Length of the subnet taken from the delegated prefix [default: 80]
@@ -69,7 +74,12 @@ pub struct Options {
     pub init: Option<InitChoice>,
 
     /// The configuration file [default: /etc/docker-ipv6-pd/docker-ipv6-pd.conf]
-    #[arg(long, global = true, value_name = "PATH", env = "DOCKER_IPV6_PD_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "DOCKER_IPV6_PD_CONFIG"
+    )]
     pub config: Option<PathBuf>,
 
     /// Print what the hook would do, and change nothing

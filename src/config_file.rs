@@ -90,7 +90,11 @@ mod tests {
     #[test]
     fn refuses_unknown_keys_and_bad_values_with_the_line_number() {
         let err = parse("subnet-size = 80\nsubnet_size = 64\n").unwrap_err();
-        assert!(err.to_string().starts_with("line 2: unknown key \"subnet_size\""), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("line 2: unknown key \"subnet_size\""),
+            "{err}"
+        );
         let err = parse("subnet-size = 200").unwrap_err();
         assert!(err.to_string().starts_with("line 1: subnet-size:"), "{err}");
         assert!(parse("service = docker;reboot").is_err());

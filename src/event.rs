@@ -111,9 +111,16 @@ mod tests {
 
     #[test]
     fn a_bound_prefix_is_read_with_its_subnet() {
-        let e = event(&[("reason", "BOUND6"), ("new_ip6_prefix", "2001:db8:100::/60")]).unwrap();
+        let e = event(&[
+            ("reason", "BOUND6"),
+            ("new_ip6_prefix", "2001:db8:100::/60"),
+        ])
+        .unwrap();
         let new = e.new.unwrap();
-        assert_eq!(new.subnet.to_string(), "2001:0db8:0100:0000:0000:0000:0000:0000/80");
+        assert_eq!(
+            new.subnet.to_string(),
+            "2001:0db8:0100:0000:0000:0000:0000:0000/80"
+        );
         assert!(!e.is_renewal());
         assert!(!e.withdrawn);
     }
@@ -155,7 +162,10 @@ mod tests {
         assert_eq!(err.unwrap_err().var, "old_ip6_prefix");
         let err = event(&[("new_ip6_prefix", "2001:db8::/60"), ("new_max_life", "-1")]);
         assert_eq!(err.unwrap_err().var, "new_max_life");
-        let err = event(&[("new_ip6_prefix", "2001:db8::/60"), ("new_preferred_life", "1e3")]);
+        let err = event(&[
+            ("new_ip6_prefix", "2001:db8::/60"),
+            ("new_preferred_life", "1e3"),
+        ]);
         assert_eq!(err.unwrap_err().var, "new_preferred_life");
     }
 }

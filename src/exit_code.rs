@@ -48,14 +48,20 @@ mod tests {
     #[test]
     fn errors_map_to_their_status_through_context() {
         let input: anyhow::Error = InputError::new("new_ip6_prefix", b"x", "bad").into();
-        assert_eq!(ExitCode::for_error(&input.context("refused")), ExitCode::InvalidInput);
+        assert_eq!(
+            ExitCode::for_error(&input.context("refused")),
+            ExitCode::InvalidInput
+        );
         let restart: anyhow::Error = RestartFailed("service docker restart".into()).into();
         assert_eq!(ExitCode::for_error(&restart), ExitCode::RestartFailed);
         let config = Err::<(), _>(ConfigError("line 1: bad".into()))
             .context("in /etc/x.conf")
             .unwrap_err();
         assert_eq!(ExitCode::for_error(&config), ExitCode::Usage);
-        assert_eq!(ExitCode::for_error(&anyhow::anyhow!("disk full")), ExitCode::Failure);
+        assert_eq!(
+            ExitCode::for_error(&anyhow::anyhow!("disk full")),
+            ExitCode::Failure
+        );
     }
 
     #[test]

@@ -97,7 +97,10 @@ fn dry_run_report(settings: &Settings, event: &HookEvent, plan: &Plan) -> String
             out += &format!("would leave {path} as it is (it already holds {subnet})\n");
         }
         if *restart {
-            out += &format!("would restart docker: {}\n", restart_command(settings).join(" "));
+            out += &format!(
+                "would restart docker: {}\n",
+                restart_command(settings).join(" ")
+            );
         } else {
             out += "would not restart docker (same prefix as the previous lease)\n";
         }

@@ -148,9 +148,13 @@ mod tests {
 
     #[test]
     fn a_failing_command_reports_status_and_output() {
-        let argv: Vec<String> = ["sh", "-c", "echo 'job failed:'; echo see journal >&2; exit 3"]
-            .map(String::from)
-            .to_vec();
+        let argv: Vec<String> = [
+            "sh",
+            "-c",
+            "echo 'job failed:'; echo see journal >&2; exit 3",
+        ]
+        .map(String::from)
+        .to_vec();
         let err = run(&argv).unwrap_err().to_string();
         assert!(err.contains("exit status: 3"), "{err}");
         assert!(err.contains("job failed: see journal"), "{err}");

@@ -26,7 +26,11 @@ pub fn log(level: Level, message: &str) {
     };
     eprintln!("docker-ipv6-pd: {label}{message}");
     OPEN.call_once(|| {
-        let _ = openlog(Some(c"docker-ipv6-pd"), LogFlags::LOG_PID, Facility::LOG_DAEMON);
+        let _ = openlog(
+            Some(c"docker-ipv6-pd"),
+            LogFlags::LOG_PID,
+            Facility::LOG_DAEMON,
+        );
     });
     let _ = syslog(Priority::new(severity, Facility::LOG_DAEMON), message);
 }

@@ -37,13 +37,13 @@ pub fn decide(event: &HookEvent, current: Option<&[u8]>) -> Plan {
         return Plan::Withdrawn { prefix: new.prefix };
     }
     let held = current.and_then(parse_file_contents);
-    if event.is_renewal() {
-        if let Some(current) = held.filter(|held| !new.prefix.trunc().contains(held)) {
-            return Plan::KeepCurrent {
-                prefix: new.prefix,
-                current,
-            };
-        }
+    if event.is_renewal()
+        && let Some(current) = held.filter(|held| !new.prefix.trunc().contains(held))
+    {
+        return Plan::KeepCurrent {
+            prefix: new.prefix,
+            current,
+        };
     }
     let line = new.subnet.file_line();
     Plan::Apply {
@@ -76,7 +76,11 @@ impl Plan {
                     Some(old) => old.to_string(),
                     None => "none".to_string(),
                 };
-                let what = if *write { "subnet" } else { "subnet (already in the file)" };
+                let what = if *write {
+                    "subnet"
+                } else {
+                    "subnet (already in the file)"
+                };
                 format!("{reason}: prefix {prefix} (previous {old}) gives {what} {subnet}")
             }
         }
@@ -92,7 +96,11 @@ mod tests {
     const FILE_200: &[u8] = b"2001:0db8:0000:0200:0000:0000:0000:0000/80\n";
 
     fn event(new: &str, old: &str) -> HookEvent {
-        event_with(&[("reason", "BOUND6"), ("new_ip6_prefix", new), ("old_ip6_prefix", old)])
+        event_with(&[
+            ("reason", "BOUND6"),
+            ("new_ip6_prefix", new),
+            ("old_ip6_prefix", old),
+        ])
     }
 
     fn event_with(vars: &[(&str, &str)]) -> HookEvent {
@@ -117,8 +125,14 @@ mod tests {
 
     #[test]
     fn first_lease_writes_and_restarts() {
-        assert_eq!(decide(&event("2001:db8:0:100::/60", ""), None), apply(true, true));
-        assert_eq!(decide(&event("2001:db8:0:100::/60", ""), Some(b"")), apply(true, true));
+        assert_eq!(
+            decide(&event("2001:db8:0:100::/60", ""), None),
+            apply(true, true)
+        );
+        assert_eq!(
+            decide(&event("2001:db8:0:100::/60", ""), Some(b"")),
+            apply(true, true)
+        );
     }
 
     #[test]
@@ -129,7 +143,10 @@ mod tests {
 
     #[test]
     fn renewal_with_matching_file_does_nothing() {
-        let plan = decide(&event("2001:db8:0:100::/60", "2001:db8:0:100::/60"), Some(FILE_100));
+        let plan = decide(
+            &event("2001:db8:0:100::/60", "2001:db8:0:100::/60"),
+            Some(FILE_100),
+        );
         assert_eq!(plan, apply(false, false));
     }
 
@@ -143,7 +160,10 @@ mod tests {
 
     #[test]
     fn renewal_of_another_prefix_keeps_the_file() {
-        let plan = decide(&event("2001:db8:0:100::/60", "2001:db8:0:100::/60"), Some(FILE_200));
+        let plan = decide(
+            &event("2001:db8:0:100::/60", "2001:db8:0:100::/60"),
+            Some(FILE_200),
+        );
         assert_eq!(
             plan,
             Plan::KeepCurrent {
@@ -165,7 +185,10 @@ mod tests {
     fn a_new_prefix_moves_the_file_even_from_a_valid_subnet() {
         let plan = decide(&event("2001:db8:0:100::/60", ""), Some(FILE_200));
         assert_eq!(plan, apply(true, true));
-        let plan = decide(&event("2001:db8:0:100::/60", "2001:db8:0:200::/60"), Some(FILE_200));
+        let plan = decide(
+            &event("2001:db8:0:100::/60", "2001:db8:0:200::/60"),
+            Some(FILE_200),
+        );
         assert_eq!(plan, apply(true, true));
     }
 

@@ -83,7 +83,10 @@ pub fn parse_delegated(var: &str, raw: &OsStr, size: u8) -> Result<DelegatedPref
         return Err(InputError::new(
             var,
             bytes,
-            format!("its first /{size}, {}, overlaps {name} space ({range})", subnet.net()),
+            format!(
+                "its first /{size}, {}, overlaps {name} space ({range})",
+                subnet.net()
+            ),
         ));
     }
     Ok(DelegatedPrefix { prefix, subnet })
@@ -163,7 +166,10 @@ mod tests {
     fn keeps_the_prefix_as_sent_and_masks_only_the_subnet() {
         let p = parse("2001:db8:0:10f::1/60").unwrap();
         assert_eq!(p.prefix.to_string(), "2001:db8:0:10f::1/60");
-        assert_eq!(p.subnet.to_string(), "2001:0db8:0000:0100:0000:0000:0000:0000/80");
+        assert_eq!(
+            p.subnet.to_string(),
+            "2001:0db8:0000:0100:0000:0000:0000:0000/80"
+        );
     }
 
     #[test]
@@ -220,7 +226,10 @@ mod tests {
         let err = parse("2001:db8::/60\nrm -rf /").unwrap_err();
         let line = err.to_string();
         assert!(!line.contains('\n'));
-        assert!(line.starts_with("new_ip6_prefix=\"2001:db8::/60\\x0arm -rf /\": "), "{line}");
+        assert!(
+            line.starts_with("new_ip6_prefix=\"2001:db8::/60\\x0arm -rf /\": "),
+            "{line}"
+        );
     }
 
     #[test]

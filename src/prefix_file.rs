@@ -70,9 +70,8 @@ impl PrefixFile {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("removing stale temp file {}", self.temp.display())
-                });
+                return Err(e)
+                    .with_context(|| format!("removing stale temp file {}", self.temp.display()));
             }
         }
         Ok(DirLock { dir })
@@ -177,6 +176,9 @@ mod tests {
     #[test]
     fn a_relative_path_without_directory_uses_the_current_one() {
         let file = PrefixFile::new(Path::new("ipv6.prefix"));
-        assert_eq!(file.temp_path(), Path::new("./.ipv6.prefix.docker-ipv6-pd.tmp"));
+        assert_eq!(
+            file.temp_path(),
+            Path::new("./.ipv6.prefix.docker-ipv6-pd.tmp")
+        );
     }
 }

@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn host_bits_of_the_prefix_are_masked() {
         let subnet = Subnet::first_of(net("2001:db8:0:10f:dead::1/60"), 80).unwrap();
-        assert_eq!(subnet.to_string(), "2001:0db8:0000:0100:0000:0000:0000:0000/80");
+        assert_eq!(
+            subnet.to_string(),
+            "2001:0db8:0000:0100:0000:0000:0000:0000/80"
+        );
     }
 
     #[test]
@@ -93,15 +96,24 @@ mod tests {
     #[test]
     fn other_subnet_sizes_follow_the_same_rule() {
         let subnet = Subnet::first_of(net("2001:db8:ab:cd00::/56"), 64).unwrap();
-        assert_eq!(subnet.to_string(), "2001:0db8:00ab:cd00:0000:0000:0000:0000/64");
+        assert_eq!(
+            subnet.to_string(),
+            "2001:0db8:00ab:cd00:0000:0000:0000:0000/64"
+        );
         let subnet = Subnet::first_of(net("2001:db8::/32"), 128).unwrap();
-        assert_eq!(subnet.to_string(), "2001:0db8:0000:0000:0000:0000:0000:0000/128");
+        assert_eq!(
+            subnet.to_string(),
+            "2001:0db8:0000:0000:0000:0000:0000:0000/128"
+        );
     }
 
     #[test]
     fn file_contents_parse_in_any_spelling_with_or_without_newline() {
         let expected = Some(net("2001:db8:0:100::/80"));
-        assert_eq!(parse_file_contents(b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n"), expected);
+        assert_eq!(
+            parse_file_contents(b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n"),
+            expected
+        );
         assert_eq!(parse_file_contents(b"2001:db8:0:100::/80"), expected);
         assert_eq!(parse_file_contents(b""), None);
         assert_eq!(parse_file_contents(b"/80\n"), None);

@@ -1,0 +1,123 @@
+//! Failure modes of the file system: full, read-only, missing directory, no permission.
+//! Each gives a clear error and exit status 1, leaves the old file intact, restarts nothing
+//! and leaves no temp file behind.
+
+use std::fs;
+
+use crate::util::*;
+
+/// Runs the hook for a new prefix over a file holding LINE_200, under `setup` (a shell
+/// script run as root in a private mount namespace, with $D the prefix file's directory)
+/// and returns the hook's stderr after checking the common promises.
+fn fails_cleanly(test: &str, setup: &str, runner: &str, expected: &str) {
+    if !have_root(test) {
+        return;
+    }
+    let m = Machine::new();
+    let dir = m.prefix_file.parent().unwrap();
+    let status = dir.parent().unwrap().join(format!("{test}.status"));
+    let script = format!(
+        r#"D={dir}
+{setup}
+set +e
+{runner} env -i PATH={fake}:/usr/bin:/bin DOCKER_IPV6_PD_PREFIX_FILE={file} DOCKER_IPV6_PD_CONFIG={config} \
+    DOCKER_IPV6_PD_INIT=service new_ip6_prefix=2001:db8:0:100::/60 {bin}
+echo $? >{status}
+cat {file} >{status}.file
+ls -A $D >{status}.ls"#,
+        dir = dir.display(),
+        fake = m.fake_bin.display(),
+        file = m.prefix_file.display(),
+        config = m.config.display(),
+        bin = BIN,
+        runner = runner,
+        status = status.display(),
+    );
+    let out = in_mount_namespace(&script);
+    let err = stderr(&out);
+    assert_eq!(fs::read_to_string(&status).unwrap().trim(), "1", "{err}");
+    assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    assert!(err.contains("prefix file left as it was"), "{err}");
+    let file = fs::read_to_string(status.with_extension("status.file")).unwrap();
+    assert_eq!(file, LINE_200);
+    let listing = fs::read_to_string(status.with_extension("status.ls")).unwrap();
+    assert!(listing.lines().any(|l| l == "ipv6.prefix"), "{listing}");
+    assert!(
+        !listing.contains(".ipv6.prefix."),
+        "stray temp file: {listing}"
+    );
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn full_disk() {
+    fails_cleanly(
+        "full_disk",
+        &format!(
+            "mount -t tmpfs -o size=64k tmpfs $D\nprintf '%s\\n' '{}' >$D/ipv6.prefix\n\
+             dd if=/dev/zero of=$D/filler bs=4k 2>/dev/null || true",
+            LINE_200.trim_end()
+        ),
+        "",
+        "No space left on device",
+    );
+}
+
+#[test]
+fn read_only_file_system() {
+    fails_cleanly(
+        "read_only_file_system",
+        &format!(
+            "mount -t tmpfs tmpfs $D\nprintf '%s\\n' '{}' >$D/ipv6.prefix\nmount -o remount,ro $D",
+            LINE_200.trim_end()
+        ),
+        "",
+        "Read-only file system",
+    );
+}
+
+#[test]
+fn permission_denied() {
+    if !have_tool("permission_denied", "setpriv") {
+        return;
+    }
+    fails_cleanly(
+        "permission_denied",
+        &format!(
+            "mount -t tmpfs -o mode=0755 tmpfs $D\nprintf '%s\\n' '{}' >$D/ipv6.prefix\n\
+             chmod 755 $D/../.. $D/..; chmod 644 $D/../../docker-ipv6-pd.conf",
+            LINE_200.trim_end(),
+        ),
+        "setpriv --reuid=65534 --regid=65534 --clear-groups",
+        "Permission denied",
+    );
+}
+
+#[test]
+fn missing_directory() {
+    let m = Machine::new();
+    let out = m
+        .command()
+        .env(
+            "DOCKER_IPV6_PD_PREFIX_FILE",
+            m.dir.path().join("no/such/dir/ipv6.prefix"),
+        )
+        .env("new_ip6_prefix", "2001:db8:0:100::/60")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no/such/dir"), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn prefix_file_is_a_directory() {
+    let m = Machine::new();
+    fs::create_dir(&m.prefix_file).unwrap();
+    let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(m.prefix_file.is_dir());
+    assert!(m.restarts().is_empty());
+}

@@ -1,0 +1,390 @@
+//! The hook's behaviour, event by event: what it writes, when it restarts docker.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use crate::util::*;
+
+const P100: &str = "2001:db8:0:100::/60";
+const P200: &str = "2001:db8:0:200::/60";
+
+#[test]
+fn first_lease_writes_the_sipcalc_line_then_restarts_docker_once() {
+    let m = Machine::new();
+    let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    // The restart saw the new file: it ran after the write.
+    assert_eq!(
+        m.restarts(),
+        [format!("service docker restart | {}", LINE_100.trim())]
+    );
+    assert_eq!(fs::metadata(&m.prefix_file).unwrap().mode() & 0o7777, 0o644);
+    assert!(stderr(&out).contains("wrote it to"), "{}", stderr(&out));
+}
+
+#[test]
+fn dry_run_shows_the_line_and_the_restart_and_changes_nothing() {
+    let m = Machine::new();
+    let out = m
+        .command()
+        .arg("--dry-run")
+        .env("new_ip6_prefix", "2001:db8:100::/60")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("would write 2001:0db8:0100:0000:0000:0000:0000:0000/80 to "),
+        "{text}"
+    );
+    assert!(
+        text.contains("would restart docker: service docker restart"),
+        "{text}"
+    );
+    assert_eq!(m.file(), None);
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn renewal_with_the_file_in_place_touches_nothing() {
+    let m = Machine::new();
+    m.event("BOUND6", P100, "");
+    let before = fs::metadata(&m.prefix_file).unwrap();
+    for reason in ["RENEW6", "REBIND6", "BOUND6"] {
+        let out = m.event(reason, P100, P100);
+        assert!(out.status.success());
+    }
+    let after = fs::metadata(&m.prefix_file).unwrap();
+    assert_eq!(
+        (before.ino(), before.mtime_nsec()),
+        (after.ino(), after.mtime_nsec())
+    );
+    assert_eq!(m.restarts().len(), 1);
+}
+
+#[test]
+fn renewal_rewrites_a_missing_or_broken_file_without_restarting() {
+    let m = Machine::new();
+    m.event("RENEW6", P100, P100);
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    m.set_file(b"/80\n");
+    m.event("REBIND6", P100, P100);
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn old_prefix_in_another_spelling_is_the_same_prefix() {
+    let m = Machine::new();
+    m.set_file(LINE_100.as_bytes());
+    m.event("REBIND6", P100, "2001:0DB8:0000:0100::/60");
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn new_prefix_with_the_file_already_right_restarts_without_rewriting() {
+    let m = Machine::new();
+    m.set_file(LINE_100.as_bytes());
+    let ino = fs::metadata(&m.prefix_file).unwrap().ino();
+    m.event("BOUND6", P100, "");
+    assert_eq!(fs::metadata(&m.prefix_file).unwrap().ino(), ino);
+    assert_eq!(m.restarts().len(), 1);
+}
+
+#[test]
+fn a_withdrawn_prefix_is_never_written() {
+    let m = Machine::new();
+    m.set_file(LINE_200.as_bytes());
+    for (max, preferred) in [("0", "0"), ("0", "1800"), ("3600", "0")] {
+        let out = m.hook(&[
+            ("reason", "REBIND6"),
+            ("new_ip6_prefix", P100),
+            ("new_max_life", max),
+            ("new_preferred_life", preferred),
+        ]);
+        assert!(out.status.success());
+        assert!(stderr(&out).contains("withdrawn"), "{}", stderr(&out));
+    }
+    assert_eq!(m.file().as_deref(), Some(LINE_200));
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn events_without_a_prefix_do_nothing() {
+    let m = Machine::new();
+    m.set_file(LINE_100.as_bytes());
+    for reason in ["PREINIT6", "DEPREF6", "EXPIRE6", "RELEASE6", "STOP6"] {
+        let out = m.hook(&[
+            ("reason", reason),
+            ("old_ip6_prefix", P100),
+            ("new_ip6_prefix", ""),
+        ]);
+        assert!(out.status.success());
+        assert_eq!(stderr(&out), "");
+    }
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn two_delegated_prefixes_settle_without_flip_flop() {
+    // dhclient -P -P: one script call per prefix, first exchange then renewals.
+    let m = Machine::new();
+    m.event("BOUND6", P100, "");
+    m.event("BOUND6", P200, "");
+    let settled = m.file();
+    let restarts = m.restarts().len();
+    for _ in 0..3 {
+        m.event("RENEW6", P100, P100);
+        assert_eq!(m.file(), settled);
+        m.event("RENEW6", P200, P200);
+        assert_eq!(m.file(), settled);
+    }
+    assert_eq!(
+        m.restarts().len(),
+        restarts,
+        "no restart after the first exchange"
+    );
+    assert_eq!(settled.as_deref(), Some(LINE_200));
+}
+
+#[test]
+fn renumbering_by_a_server_with_a_new_identity() {
+    // FACTS.md: REBIND6 new=old=OLD with lifetime 0, REBIND6 new=NEW old=(empty),
+    // then renewals of NEW (as RENEW6, or BOUND6 new=old=NEW).
+    let m = Machine::new();
+    m.event("BOUND6", P100, "");
+    let out = m.hook(&[
+        ("reason", "REBIND6"),
+        ("new_ip6_prefix", P100),
+        ("old_ip6_prefix", P100),
+        ("new_max_life", "0"),
+        ("new_preferred_life", "0"),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    m.event("REBIND6", P200, "");
+    assert_eq!(m.file().as_deref(), Some(LINE_200));
+    m.hook(&[("reason", "DEPREF6"), ("cur_ip6_prefix", P100)]);
+    m.hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    m.event("RENEW6", P200, P200);
+    m.event("BOUND6", P200, P200);
+    assert_eq!(m.file().as_deref(), Some(LINE_200));
+    assert_eq!(m.restarts().len(), 2, "{:?}", m.restarts());
+}
+
+#[test]
+fn renumbering_by_the_same_server_with_a_new_pool_never_flips_back() {
+    // FACTS.md: after NoBinding the stale prefix comes back as BOUND6 new=old=OLD (with
+    // lifetimes) every T1, next to BOUND6 new=old=NEW, until OLD expires.
+    let m = Machine::new();
+    m.event("BOUND6", P100, "");
+    m.event("BOUND6", P200, "");
+    assert_eq!(m.file().as_deref(), Some(LINE_200));
+    for _ in 0..3 {
+        m.event("BOUND6", P100, P100);
+        assert_eq!(m.file().as_deref(), Some(LINE_200));
+        m.event("BOUND6", P200, P200);
+        assert_eq!(m.file().as_deref(), Some(LINE_200));
+    }
+    assert_eq!(m.restarts().len(), 2);
+}
+
+#[test]
+fn under_systemd_it_restarts_the_unit_and_the_service_name_is_configurable() {
+    let m = Machine::new();
+    let out = m
+        .command()
+        .args(["--init", "systemd", "--service", "moby"])
+        .env("new_ip6_prefix", P100)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        m.restarts(),
+        [format!(
+            "systemctl restart moby.service | {}",
+            LINE_100.trim()
+        )]
+    );
+    let out = m
+        .command()
+        .args(["--init", "openrc"])
+        .env("new_ip6_prefix", P200)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(m.restarts()[1].starts_with("rc-service docker restart |"));
+}
+
+#[test]
+fn a_failed_restart_exits_4_and_keeps_the_new_file() {
+    let m = Machine::new();
+    m.set_file(LINE_200.as_bytes());
+    m.make_restarts_fail();
+    let out = m.event("BOUND6", P100, P200);
+    assert_eq!(out.status.code(), Some(4));
+    let err = stderr(&out);
+    assert!(err.contains("restarting docker failed"), "{err}");
+    assert!(err.contains("Job for docker.service failed."), "{err}");
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+}
+
+#[test]
+fn an_existing_files_mode_is_kept() {
+    let m = Machine::new();
+    m.set_file(LINE_200.as_bytes());
+    fs::set_permissions(&m.prefix_file, fs::Permissions::from_mode(0o640)).unwrap();
+    m.event("BOUND6", P100, "");
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    assert_eq!(fs::metadata(&m.prefix_file).unwrap().mode() & 0o7777, 0o640);
+}
+
+#[test]
+fn settings_come_from_the_config_file_env_and_command_line_in_that_rising_order() {
+    let m = Machine::new();
+    let other = m.dir.path().join("etc/docker/other.prefix");
+    fs::write(
+        &m.config,
+        format!(
+            "# test\nprefix-file = {}\nsubnet-size = 64\nservice = moby\n",
+            other.display()
+        ),
+    )
+    .unwrap();
+    let out = m
+        .command()
+        .env_remove("DOCKER_IPV6_PD_PREFIX_FILE")
+        .env("DOCKER_IPV6_PD_SERVICE", "engine")
+        .args(["--subnet-size", "72"])
+        .env("new_ip6_prefix", P100)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&other).unwrap(),
+        "2001:0db8:0000:0100:0000:0000:0000:0000/72\n"
+    );
+    assert!(m.restarts()[0].starts_with("service engine restart"));
+}
+
+#[test]
+fn a_bad_config_file_is_a_usage_error_and_changes_nothing() {
+    let m = Machine::new();
+    m.set_file(LINE_200.as_bytes());
+    fs::write(&m.config, "subnet_size = 64\n").unwrap();
+    let out = m.event("BOUND6", P100, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown key \"subnet_size\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(m.file().as_deref(), Some(LINE_200));
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn subnet_prints_the_line_the_hook_would_write() {
+    let m = Machine::new();
+    let out = m
+        .command()
+        .args(["subnet", "2001:980:1234:140::/60"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "2001:0980:1234:0140:0000:0000:0000:0000/80\n");
+    let out = m
+        .command()
+        .args(["subnet", "2001:db8:ab:cd00::/56", "--subnet-size", "64"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "2001:0db8:00ab:cd00:0000:0000:0000:0000/64\n");
+    let out = m
+        .command()
+        .args(["subnet", "2001:db8::/96"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("PREFIX=\"2001:db8::/96\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_and_version_work() {
+    let out = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for word in [
+        "--prefix-file",
+        "--subnet-size",
+        "--dry-run",
+        "subnet",
+        "Exit status",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}");
+    }
+    let out = std::process::Command::new(BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(stdout(&out).starts_with("docker-ipv6-pd "));
+    let out = std::process::Command::new(BIN)
+        .arg("--no-such-flag")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn changes_and_refusals_reach_syslog() {
+    if !have_root("changes_and_refusals_reach_syslog") || !have_tool("syslog", "python3") {
+        return;
+    }
+    // A private /dev with our own /dev/log: a datagram socket that a small listener drains.
+    let m = Machine::new();
+    let log = m.dir.path().join("syslog.txt");
+    let script = format!(
+        r#"mount -t tmpfs tmpfs /dev
+mknod -m 666 /dev/null c 1 3
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/dev/log")
+open("{ready}", "w").close()
+s.settimeout(5)
+with open("{log}", "ab") as f:
+    for _ in range(3):
+        f.write(s.recv(4096) + b"\n"); f.flush()
+' &
+while [ ! -e {ready} ]; do sleep 0.05; done
+export PATH={fake}:$PATH DOCKER_IPV6_PD_PREFIX_FILE={file} DOCKER_IPV6_PD_CONFIG={config} DOCKER_IPV6_PD_INIT=service
+new_ip6_prefix=2001:db8:0:100::/60 {bin} || true
+new_ip6_prefix=garbage {bin} || true
+wait"#,
+        ready = m.dir.path().join("ready").display(),
+        log = log.display(),
+        fake = m.fake_bin.display(),
+        file = m.prefix_file.display(),
+        config = m.config.display(),
+        bin = BIN,
+    );
+    let out = in_mount_namespace(&script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let logged = fs::read_to_string(&log).unwrap();
+    // <30> is facility daemon (3), severity info (6); <27> daemon, err (3).
+    assert!(logged.contains("<30>"), "{logged}");
+    assert!(logged.contains("docker-ipv6-pd["), "{logged}");
+    assert!(logged.contains("wrote it to"), "{logged}");
+    assert!(
+        logged.contains("restarted docker: service docker restart"),
+        "{logged}"
+    );
+    assert!(logged.contains("<27>"), "{logged}");
+    assert!(logged.contains("new_ip6_prefix=\"garbage\""), "{logged}");
+}

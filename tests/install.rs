@@ -1,0 +1,164 @@
+//! install.sh: what it installs, that it converges when run again, that --uninstall undoes
+//! exactly that (putting back a hook it set aside), and that it refuses to run unprivileged.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::util::*;
+
+const INSTALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/install.sh");
+
+fn install(dest: &Path, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg(INSTALL)
+        .args(args)
+        .env("DESTDIR", dest)
+        .output()
+        .unwrap()
+}
+
+/// Every file under `root`, relative, sorted, with its contents.
+fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn installs_binary_shim_and_unit_and_uninstalls_them() {
+    let dest = tempfile::tempdir().unwrap();
+    let out = install(dest.path(), &["--binary", BIN, "--prefix", "/opt/pd"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<String> = tree(dest.path()).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        files,
+        [
+            "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
+            "etc/systemd/system/dhclient6-pd@.service",
+            "opt/pd/sbin/docker-ipv6-pd",
+        ]
+    );
+    let shim = fs::read_to_string(
+        dest.path()
+            .join("etc/dhcp/dhclient-enter-hooks.d/docker-ipv6"),
+    )
+    .unwrap();
+    assert!(
+        shim.contains("if [ -x /opt/pd/sbin/docker-ipv6-pd ]; then"),
+        "{shim}"
+    );
+    assert!(!shim.contains("/usr/local/sbin/docker-ipv6-pd"), "{shim}");
+    assert_eq!(
+        fs::read(dest.path().join("opt/pd/sbin/docker-ipv6-pd")).unwrap(),
+        fs::read(BIN).unwrap()
+    );
+
+    let out = install(dest.path(), &["--uninstall", "--prefix", "/opt/pd"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tree(dest.path()).is_empty(), "{:?}", tree(dest.path()));
+}
+
+#[test]
+fn running_it_twice_converges() {
+    let dest = tempfile::tempdir().unwrap();
+    assert!(install(dest.path(), &["--binary", BIN]).status.success());
+    let first = tree(dest.path());
+    let out = install(dest.path(), &["--binary", BIN]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(tree(dest.path()), first);
+    assert!(install(dest.path(), &["--uninstall"]).status.success());
+    assert!(install(dest.path(), &["--uninstall"]).status.success());
+    assert!(tree(dest.path()).is_empty());
+}
+
+#[test]
+fn the_published_hook_is_set_aside_and_restored() {
+    let dest = tempfile::tempdir().unwrap();
+    let hooks = dest.path().join("etc/dhcp/dhclient-enter-hooks.d");
+    fs::create_dir_all(&hooks).unwrap();
+    let published = "#!/bin/bash\nSUBNET_SIZE=80\n# sipcalc hook\n";
+    fs::write(hooks.join("docker-ipv6"), published).unwrap();
+
+    let out = install(dest.path(), &["--binary", BIN]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved = hooks.join("docker-ipv6.replaced-by-docker-ipv6-pd");
+    assert_eq!(fs::read_to_string(&saved).unwrap(), published);
+    assert!(
+        fs::read_to_string(hooks.join("docker-ipv6"))
+            .unwrap()
+            .contains("docker-ipv6-pd")
+    );
+    // run-parts --list must not pick the set-aside hook up.
+    if have_tool("install: run-parts", "run-parts") {
+        let listed = Command::new("run-parts")
+            .arg("--list")
+            .arg(&hooks)
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&listed),
+            format!("{}\n", hooks.join("docker-ipv6").display())
+        );
+    }
+    // A second install keeps the saved original.
+    assert!(install(dest.path(), &["--binary", BIN]).status.success());
+    assert_eq!(fs::read_to_string(&saved).unwrap(), published);
+
+    assert!(install(dest.path(), &["--uninstall"]).status.success());
+    assert_eq!(
+        fs::read_to_string(hooks.join("docker-ipv6")).unwrap(),
+        published
+    );
+    assert!(!saved.exists());
+}
+
+#[test]
+fn refuses_clearly_without_root() {
+    if !have_root("install: refuses without root") || !have_tool("install", "setpriv") {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            INSTALL,
+        ])
+        .env_remove("DESTDIR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("run as root"), "{}", stderr(&out));
+}
+
+#[test]
+fn refuses_bad_arguments() {
+    let dest = tempfile::tempdir().unwrap();
+    for args in [
+        &["--prefix", "relative"][..],
+        &["--prefix", "/a|b"],
+        &["--bogus"],
+    ] {
+        let out = install(dest.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+    }
+    assert!(tree(dest.path()).is_empty());
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the built binary, the shim and the installer, one module per topic.
+
+mod util;
+
+mod bad_input;
+mod concurrency;
+mod crash;
+mod failures;
+mod hook;
+mod install;
+mod shim;
+mod sipcalc;
