@@ -2,8 +2,6 @@
 
 use std::process::ExitCode as ProcessExitCode;
 
-use clap::Parser;
-
 use docker_ipv6_pd::cli::{Cli, Command};
 use docker_ipv6_pd::exit_code::ExitCode;
 use docker_ipv6_pd::hook::RestartFailed;

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
-
 /// Where the subnet goes when no one says otherwise: the file the seed's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
 /// The published hook's SUBNET_SIZE: docker up to 27 needs /80 or shorter.
@@ -15,7 +13,7 @@ pub const DEFAULT_SERVICE: &str = "docker";
 pub const DEFAULT_CONFIG: &str = "/etc/docker-ipv6-pd/docker-ipv6-pd.conf";
 
 /// Which init system restarts docker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitChoice {
     /// systemd when /run/systemd/system is a directory, OpenRC when /run/openrc is, else `service`
     Auto,
@@ -92,8 +90,15 @@ pub fn parse_service(text: &str) -> Result<String, String> {
 
 /// An init system by the name `--init` takes.
 pub fn parse_init(text: &str) -> Result<InitChoice, String> {
-    InitChoice::from_str(text, false)
-        .map_err(|_| format!("{text:?} is not one of auto, systemd, openrc, service"))
+    match text {
+        "auto" => Ok(InitChoice::Auto),
+        "systemd" => Ok(InitChoice::Systemd),
+        "openrc" => Ok(InitChoice::Openrc),
+        "service" => Ok(InitChoice::Service),
+        _ => Err(format!(
+            "{text:?} is not one of auto, systemd, openrc, service"
+        )),
+    }
 }
 
 #[cfg(test)]
