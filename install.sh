@@ -148,7 +148,7 @@ EOF
 EOF
     else
         cat <<'EOF'
-     dhclient -6 -P eth0      (or the Upstart job /etc/init/dhclient6-pd.conf)
+     dhclient -6 -P eth0   (where Upstart runs: start dhclient6-pd, after setting the interface in /etc/init/dhclient6-pd.conf)
 2. Point docker at the prefix file. No systemd runs here, so docker's init script reads
    /etc/default/docker; set this line there:
      DOCKER_OPTS="--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"

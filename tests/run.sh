@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# run.sh: the README's test command. On a fresh Debian machine it installs what the tests
+# need, checks formatting and lints, then runs every test: unit, integration, end to end.
+# Needs root (namespaces, tmpfs mounts, dhclient-script); exports CI=true so that a test
+# missing root or a package fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" -eq 0 ] || { echo "tests/run.sh: run as root (sudo tests/run.sh)" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "tests/run.sh: cargo not found: install Rust first (https://rustup.rs)" >&2; exit 1; }
+export CI=true
+
+packages=(sipcalc dash shellcheck util-linux iproute2 procps isc-dhcp-client isc-dhcp-server
+          docker.io busybox-static nftables iputils-ping hyperfine time bc)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "tests/run.sh: installing ${missing[*]}"
+    # Installing docker.io or isc-dhcp-server must not start services on this machine.
+    guard=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        guard=/usr/sbin/policy-rc.d
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ -z "$guard" ] || rm -f "$guard"
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --locked --all-targets --quiet -- -D warnings
+echo "== shellcheck"
+mapfile -t shell_files < <(git ls-files | while read -r f; do
+    [ -f "$f" ] && head -c 64 "$f" | grep -qE '^#!.*\b(ba)?sh\b|^# shellcheck shell=' && echo "$f"
+done)
+shellcheck -S warning "${shell_files[@]}"
+echo "   ${#shell_files[@]} files clean"
+
+echo "== cargo test"
+cargo test --locked
+
+if [ -f tests/e2e/run.sh ]; then
+    echo "== end to end (tests/e2e/run.sh)"
+    bash tests/e2e/run.sh
+fi
