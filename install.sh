@@ -59,6 +59,11 @@ saved_hook=$hook.replaced-by-docker-ipv6-pd
 unit=/etc/systemd/system/dhclient6-pd@.service
 upstart_job=/etc/init/dhclient6-pd.conf
 marker=docker-ipv6-pd
+# Generated from the binary itself (`docker-ipv6-pd man`, `completions SHELL`).
+man_page=$prefix/share/man/man8/docker-ipv6-pd.8
+bash_completion=$prefix/share/bash-completion/completions/docker-ipv6-pd
+zsh_completion=$prefix/share/zsh/site-functions/_docker-ipv6-pd
+fish_completion=$prefix/share/fish/vendor_completions.d/docker-ipv6-pd.fish
 
 systemd_running() { [ -z "$dest" ] && [ -d /run/systemd/system ]; }
 
@@ -76,6 +81,11 @@ install_files() {
 
     install -D -m 0755 "$binary" "$dest$bin_path"
     say "installed $bin_path"
+    generate "$man_page" man
+    generate "$bash_completion" completions bash
+    generate "$zsh_completion" completions zsh
+    generate "$fish_completion" completions fish
+    say "installed the man page $man_page and bash, zsh and fish completions"
 
     if [ -e "$dest$hook" ] && ! ours "$dest$hook"; then
         if [ -e "$dest$saved_hook" ]; then
@@ -102,9 +112,20 @@ install_files() {
     [ -n "$dest" ] || next_steps
 }
 
+# generate PATH ARGS...: writes the output of the installed binary's ARGS to PATH.
+generate() {
+    target=$1
+    shift
+    mkdir -p "$(dirname "$dest$target")"
+    "$dest$bin_path" "$@" >"$dest$target.tmp"
+    chmod 0644 "$dest$target.tmp"
+    mv "$dest$target.tmp" "$dest$target"
+}
+
 uninstall_files() {
-    rm -f "$dest$bin_path"
-    say "removed $bin_path"
+    rm -f "$dest$bin_path" "$dest$man_page" "$dest$bash_completion" "$dest$zsh_completion" \
+        "$dest$fish_completion"
+    say "removed $bin_path, its man page and completions"
     if ours "$dest$hook"; then
         rm -f "$dest$hook"
         say "removed $hook"

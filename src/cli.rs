@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, value_parser};
+use clap_complete::Shell;
 
 use crate::settings::{InitChoice, Layer, parse_init, parse_service, parse_subnet_size};
 
@@ -44,6 +45,10 @@ pub struct Cli {
 pub enum Command {
     /// Print the line the hook would write for `prefix`.
     Subnet { prefix: OsString },
+    /// Print the man page (roff).
+    Man,
+    /// Print the completion script for a shell.
+    Completions { shell: Shell },
 }
 
 /// The options every subcommand takes.
@@ -60,7 +65,12 @@ pub struct Options {
 /// The whole command-line definition: parsing, `--help`, and later the man page.
 pub fn command() -> clap::Command {
     clap::Command::new("docker-ipv6-pd")
-        .version(env!("CARGO_PKG_VERSION"))
+        .version(concat!(
+            env!("CARGO_PKG_VERSION"),
+            " (commit ",
+            env!("DOCKER_IPV6_PD_COMMIT"),
+            ")"
+        ))
         .about(ABOUT)
         .long_about(LONG_ABOUT)
         .arg(
@@ -119,6 +129,20 @@ pub fn command() -> clap::Command {
                 .help("Print what the hook would do, and change nothing"),
         )
         .subcommand(
+            clap::Command::new("man").about("Print the man page docker-ipv6-pd(8), in roff"),
+        )
+        .subcommand(
+            clap::Command::new("completions")
+                .about("Print the completion script for bash, zsh or fish")
+                .arg(
+                    Arg::new("shell")
+                        .value_name("SHELL")
+                        .required(true)
+                        .value_parser(["bash", "zsh", "fish"])
+                        .help("The shell: bash, zsh or fish"),
+                ),
+        )
+        .subcommand(
             clap::Command::new("subnet")
                 .about("Print the line the hook would write for PREFIX, and nothing else")
                 .arg(
@@ -158,6 +182,15 @@ impl Cli {
                 }),
                 sub,
             ),
+            Some(("man", sub)) => (Some(Command::Man), sub),
+            Some(("completions", sub)) => {
+                let shell = match sub.get_one::<String>("shell").map(String::as_str) {
+                    Some("zsh") => Shell::Zsh,
+                    Some("fish") => Shell::Fish,
+                    _ => Shell::Bash,
+                };
+                (Some(Command::Completions { shell }), sub)
+            }
             _ => (None, matches),
         };
         Cli {

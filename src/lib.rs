@@ -11,6 +11,7 @@ pub mod exit_code;
 pub mod hook;
 pub mod init_system;
 pub mod log;
+pub mod manual;
 pub mod plan;
 pub mod prefix;
 pub mod prefix_file;

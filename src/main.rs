@@ -7,7 +7,7 @@ use docker_ipv6_pd::exit_code::ExitCode;
 use docker_ipv6_pd::hook::RestartFailed;
 use docker_ipv6_pd::prefix::parse_delegated;
 use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings};
-use docker_ipv6_pd::{config_file, hook, log};
+use docker_ipv6_pd::{config_file, hook, log, manual};
 
 fn main() -> ProcessExitCode {
     let cli = Cli::parse();
@@ -43,6 +43,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Subnet { prefix }) => {
             let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
             println!("{}", delegated.subnet);
+            Ok(())
+        }
+        Some(Command::Man) => Ok(manual::write_man_page(&mut std::io::stdout().lock())?),
+        Some(Command::Completions { shell }) => {
+            manual::write_completions(shell, &mut std::io::stdout().lock());
             Ok(())
         }
     }

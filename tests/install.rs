@@ -53,6 +53,10 @@ fn installs_binary_shim_and_unit_and_uninstalls_them() {
             "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
             "etc/systemd/system/dhclient6-pd@.service",
             "opt/pd/sbin/docker-ipv6-pd",
+            "opt/pd/share/bash-completion/completions/docker-ipv6-pd",
+            "opt/pd/share/fish/vendor_completions.d/docker-ipv6-pd.fish",
+            "opt/pd/share/man/man8/docker-ipv6-pd.8",
+            "opt/pd/share/zsh/site-functions/_docker-ipv6-pd",
         ]
     );
     let shim = fs::read_to_string(
@@ -65,6 +69,8 @@ fn installs_binary_shim_and_unit_and_uninstalls_them() {
         "{shim}"
     );
     assert!(!shim.contains("/usr/local/sbin/docker-ipv6-pd"), "{shim}");
+    let man = fs::read_to_string(dest.path().join("opt/pd/share/man/man8/docker-ipv6-pd.8"));
+    assert!(man.unwrap().starts_with(".ie \\n(.g .ds Aq"), "not roff");
     assert_eq!(
         fs::read(dest.path().join("opt/pd/sbin/docker-ipv6-pd")).unwrap(),
         fs::read(BIN).unwrap()

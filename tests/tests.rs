@@ -5,6 +5,7 @@ mod util;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod docs;
 mod failures;
 mod hook;
 mod install;

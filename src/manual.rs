@@ -1,0 +1,268 @@
+//! The man page docker-ipv6-pd(8) and the shell completions, generated from the command-line
+//! definition so they cannot drift from `--help`.
+
+use std::io::{self, Write};
+
+use clap_complete::Shell;
+use clap_mangen::Man;
+use clap_mangen::roff::{Roff, bold, roman};
+
+use crate::cli;
+
+/// Sections the command-line definition cannot say: (title, paragraphs of (term, text)).
+/// An empty term is a plain paragraph.
+const SECTIONS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "ENVIRONMENT",
+        &[
+            (
+                "",
+                "Run as the hook, docker-ipv6-pd reads the lease from variables that dhclient \
+                  sets for its script; an empty variable counts as unset.",
+            ),
+            (
+                "reason",
+                "BOUND6, RENEW6, REBIND6, DEPREF6, EXPIRE6, RELEASE6, STOP6 or PREINIT6. \
+                        Logged only: decisions rest on the prefixes, since a stale prefix \
+                        comes back as BOUND6 like a new one.",
+            ),
+            (
+                "new_ip6_prefix",
+                "The delegated prefix, ADDR/LEN, as the server sent it. \
+                                Without it nothing happens.",
+            ),
+            (
+                "old_ip6_prefix",
+                "The same prefix when it was in the previous lease: then the \
+                                event is a renewal and docker is not restarted.",
+            ),
+            (
+                "new_max_life, new_preferred_life",
+                "Lifetimes in seconds; 0 means the server \
+                                withdrew the prefix, which is then ignored.",
+            ),
+            (
+                "DOCKER_IPV6_PD_*",
+                "The options, as listed above. dhclient gives its script an \
+                                  environment of its own, so for the hook use the \
+                                  configuration file instead.",
+            ),
+        ],
+    ),
+    (
+        "FILES",
+        &[
+            (
+                "/etc/docker/ipv6.prefix",
+                "The prefix file: one line, the subnet fully expanded \
+                                        as sipcalc spells it, such as \
+                                        2001:0db8:0000:0100:0000:0000:0000:0000/80. Replaced \
+                                        atomically; its mode and owner are kept.",
+            ),
+            (
+                "/etc/docker-ipv6-pd/docker-ipv6-pd.conf",
+                "Configuration: key = value lines, the \
+                                        keys being the long option names (prefix-file, \
+                                        subnet-size, service, init); # starts a comment.",
+            ),
+            (
+                "/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
+                "The shim dhclient-script sources; \
+                                        it runs this binary by absolute path and never exits.",
+            ),
+            (
+                "dhclient6-pd@.service",
+                "A systemd unit running dhclient -6 -P -d on one \
+                                        interface: systemctl enable --now dhclient6-pd@eth0.",
+            ),
+        ],
+    ),
+    (
+        "EXIT STATUS",
+        &[
+            ("0", "Done, or nothing to do."),
+            (
+                "1",
+                "The prefix file or its directory could not be read, locked or written; the \
+                   file is as it was and docker was not restarted.",
+            ),
+            (
+                "2",
+                "Bad command line or configuration file; nothing changed.",
+            ),
+            (
+                "3",
+                "A lease variable (or the subnet argument) was refused; nothing changed.",
+            ),
+            ("4", "The file was written, but restarting docker failed."),
+        ],
+    ),
+    (
+        "DIFFERENCES FROM THE PUBLISHED HOOK",
+        &[
+            (
+                "",
+                "The file holds the same line the published sipcalc hook wrote, and docker \
+                  restarts when that hook restarted it (old_ip6_prefix differs from \
+                  new_ip6_prefix, compared as networks). Unlike that hook:",
+            ),
+            (
+                "bad input",
+                "Anything that is not one IPv6 prefix holding a /N, or that is \
+                           multicast, link-local, loopback, unspecified or IPv4-mapped (or \
+                           whose first /N overlaps those), is refused with a one-line error \
+                           naming the variable and value; nothing is written or restarted.",
+            ),
+            (
+                "withdrawn prefixes",
+                "A prefix with a lifetime of 0 is ignored.",
+            ),
+            (
+                "renewals",
+                "A renewal never moves the file away from a valid subnet of another \
+                          prefix: no flip-flop with two prefixes or during renumbering.",
+            ),
+            (
+                "writes",
+                "Unchanged files are not rewritten; changes are atomic and durable, runs \
+                        take turns under a lock, and failures are errors that leave the old \
+                        file whole.",
+            ),
+            (
+                "restart",
+                "Through the running init system (systemctl, rc-service or service); \
+                         a failed restart is an error.",
+            ),
+            (
+                "logging",
+                "Every change and refusal goes to syslog, facility daemon.",
+            ),
+            (
+                "speed",
+                "About the cost of exec'ing /bin/true at any prefix length; the published \
+                       hook, run with SIGPIPE ignored as dhclient runs it, lists every /80 of \
+                       the prefix.",
+            ),
+        ],
+    ),
+    (
+        "EXAMPLES",
+        &[
+            (
+                "new_ip6_prefix=2001:db8:100::/60 docker-ipv6-pd --dry-run",
+                "Show what the hook would write and whether it would restart docker.",
+            ),
+            (
+                "docker-ipv6-pd subnet 2001:980:1234:140::/60",
+                "Print 2001:0980:1234:0140:0000:0000:0000:0000/80.",
+            ),
+            (
+                "DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"",
+                "The line in /etc/default/docker that feeds the file to docker under sysvinit or \
+              Upstart.",
+            ),
+        ],
+    ),
+    (
+        "SEE ALSO",
+        &[(
+            "",
+            "dhclient(8), dhclient-script(8), dockerd(8), sipcalc(1)",
+        )],
+    ),
+];
+
+/// Writes the man page (roff) to `out`.
+pub fn write_man_page(out: &mut dyn Write) -> io::Result<()> {
+    let man = Man::new(cli::command())
+        .section("8")
+        .manual("System Manager's Manual");
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    let mut roff = Roff::new();
+    // clap_mangen would point at one page per subcommand; ours are small enough to list here.
+    roff.control("SH", ["COMMANDS"]);
+    for sub in cli::command()
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+    {
+        let args: Vec<String> = sub
+            .get_positionals()
+            .map(|a| {
+                a.get_value_names()
+                    .map_or(a.get_id().to_string(), |n| n[0].to_string())
+            })
+            .collect();
+        let usage = format!("{} {}", sub.get_name(), args.join(" "));
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        roff.control("TP", [])
+            .text([bold(usage.trim_end())])
+            .text([roman(about)]);
+    }
+    for (title, paragraphs) in SECTIONS {
+        roff.control("SH", [*title]);
+        for (term, text) in *paragraphs {
+            if term.is_empty() {
+                roff.control("PP", []).text([roman(*text)]);
+            } else {
+                roff.control("TP", [])
+                    .text([bold(*term)])
+                    .text([roman(*text)]);
+            }
+        }
+    }
+    roff.to_writer(out)?;
+    man.render_version_section(out)
+}
+
+/// Writes the completion script for `shell` to `out`.
+pub fn write_completions(shell: Shell, out: &mut dyn Write) {
+    clap_complete::generate(shell, &mut cli::command(), "docker-ipv6-pd", out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn man_page() -> String {
+        let mut out = Vec::new();
+        write_man_page(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn man_page_has_every_section_and_option() {
+        let page = man_page();
+        for needle in [
+            ".TH docker-ipv6-pd 8",
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH OPTIONS",
+            ".SH COMMANDS",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH \"EXIT STATUS\"",
+            ".SH \"DIFFERENCES FROM THE PUBLISHED HOOK\"",
+            ".SH EXAMPLES",
+            "prefix\\-file",
+            "subnet\\-size",
+            "new_ip6_prefix",
+        ] {
+            assert!(page.contains(needle), "man page lacks {needle}");
+        }
+    }
+
+    #[test]
+    fn completions_name_the_options() {
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            let mut out = Vec::new();
+            write_completions(shell, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("prefix-file"), "{shell}");
+            assert!(text.contains("subnet"), "{shell}");
+        }
+    }
+}
