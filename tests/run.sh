@@ -44,6 +44,10 @@ echo "   ${#shell_files[@]} files clean"
 echo "== cargo test"
 cargo test --locked
 
+echo "== the Debian package (packaging/build-deb.sh, packaging/test-deb.sh)"
+command -v cargo-deb >/dev/null || cargo install --locked --quiet cargo-deb
+packaging/test-deb.sh "$(packaging/build-deb.sh)"
+
 if [ -f tests/e2e/run.sh ]; then
     echo "== end to end (tests/e2e/run.sh)"
     bash tests/e2e/run.sh
