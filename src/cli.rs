@@ -11,6 +11,7 @@ use clap::{Arg, ArgAction, ArgMatches, value_parser};
 use clap_complete::Shell;
 
 use crate::settings::{InitChoice, Layer, parse_init, parse_service, parse_subnet_size};
+use crate::target::Target;
 
 const ABOUT: &str = "Give docker the IPv6 subnet of a DHCPv6 delegated prefix";
 
@@ -59,6 +60,9 @@ pub struct Options {
     pub service: Option<String>,
     pub init: Option<InitChoice>,
     pub config: Option<PathBuf>,
+    pub target: Option<Target>,
+    pub daemon_json: Option<PathBuf>,
+    pub root: Option<PathBuf>,
     pub dry_run: bool,
 }
 
@@ -110,6 +114,33 @@ pub fn command() -> clap::Command {
                 .help(
                     "How to restart the service: auto, systemd, openrc or service [default: auto]",
                 ),
+        )
+        .arg(
+            Arg::new("target")
+                .long("target")
+                .global(true)
+                .value_name("TARGET")
+                .env("DOCKER_IPV6_PD_TARGET")
+                .value_parser(Target::parse)
+                .help("Where the subnet goes: prefix-file, daemon-json or both [default: prefix-file]"),
+        )
+        .arg(
+            Arg::new("daemon-json")
+                .long("daemon-json")
+                .global(true)
+                .value_name("PATH")
+                .env("DOCKER_IPV6_PD_DAEMON_JSON")
+                .value_parser(value_parser!(PathBuf))
+                .help("Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]"),
+        )
+        .arg(
+            Arg::new("root")
+                .long("root")
+                .global(true)
+                .value_name("DIR")
+                .env("DOCKER_IPV6_PD_ROOT")
+                .value_parser(value_parser!(PathBuf))
+                .help("Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]"),
         )
         .arg(
             Arg::new("config")
@@ -201,6 +232,9 @@ impl Cli {
                 service: options.get_one::<String>("service").cloned(),
                 init: options.get_one::<InitChoice>("init").copied(),
                 config: options.get_one::<PathBuf>("config").cloned(),
+                target: options.get_one::<Target>("target").copied(),
+                daemon_json: options.get_one::<PathBuf>("daemon-json").cloned(),
+                root: options.get_one::<PathBuf>("root").cloned(),
                 dry_run: options.get_flag("dry-run"),
             },
         }
@@ -215,6 +249,8 @@ impl Options {
             subnet_size: self.subnet_size,
             service: self.service.clone(),
             init: self.init,
+            target: self.target,
+            daemon_json: self.daemon_json.clone(),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 
 use crate::settings::{Layer, parse_init, parse_service, parse_subnet_size};
+use crate::target::Target;
 
 /// A configuration file that cannot be read or makes no sense (exit status 2).
 #[derive(Debug)]
@@ -53,11 +54,13 @@ pub fn parse(text: &str) -> Result<Layer> {
             "subnet-size" => layer.subnet_size = Some(parse_subnet_size(value).map_err(bad)?),
             "service" => layer.service = Some(parse_service(value).map_err(bad)?),
             "init" => layer.init = Some(parse_init(value).map_err(bad)?),
-            "prefix-file" => return Err(bad("needs a path".into())),
+            "target" => layer.target = Some(Target::parse(value).map_err(bad)?),
+            "daemon-json" if !value.is_empty() => layer.daemon_json = Some(PathBuf::from(value)),
+            "prefix-file" | "daemon-json" => return Err(bad("needs a path".into())),
             _ => {
                 return Err(anyhow!(
                     "line {number}: unknown key {key:?} (known: prefix-file, subnet-size, \
-                     service, init)"
+                     service, init, target, daemon-json)"
                 ));
             }
         }
@@ -73,7 +76,7 @@ mod tests {
     #[test]
     fn parses_every_key_with_comments_and_blanks() {
         let layer = parse(
-            "# docker-ipv6-pd\n\nprefix-file = /srv/ipv6.prefix\nsubnet-size=64\n  service = moby \ninit = systemd\n",
+            "# docker-ipv6-pd\n\nprefix-file = /srv/ipv6.prefix\nsubnet-size=64\n  service = moby \ninit = systemd\ntarget = both\ndaemon-json = /srv/daemon.json\n",
         )
         .unwrap();
         assert_eq!(
@@ -83,6 +86,8 @@ mod tests {
                 subnet_size: Some(64),
                 service: Some("moby".into()),
                 init: Some(InitChoice::Systemd),
+                target: Some(Target::Both),
+                daemon_json: Some(PathBuf::from("/srv/daemon.json")),
             }
         );
     }

@@ -2,17 +2,20 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
+use crate::atomic_file::{AtomicFile, DirLock};
+use crate::docker_flags;
 use crate::event::HookEvent;
 use crate::init_system::{self, InitSystem};
 use crate::log;
 use crate::plan::{Plan, decide};
-use crate::prefix_file::PrefixFile;
 use crate::settings::{InitChoice, Settings};
+use crate::target::{Contents, Kind};
 
-/// The file holds the new subnet but docker did not restart (exit status 4).
+/// The files were written but docker did not restart (exit status 4).
 #[derive(Debug)]
 pub struct RestartFailed(pub String);
 
@@ -24,21 +27,40 @@ impl fmt::Display for RestartFailed {
 
 impl std::error::Error for RestartFailed {}
 
+/// One target file of this run.
+struct TargetFile {
+    kind: Kind,
+    file: AtomicFile,
+}
+
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: impl Fn(&str) -> Option<OsString>) -> Result<()> {
     let event = HookEvent::read(env, settings.subnet_size)?;
-    let file = PrefixFile::new(&settings.prefix_file);
+    let targets: Vec<TargetFile> = settings
+        .target
+        .kinds()
+        .iter()
+        .map(|&kind| TargetFile {
+            kind,
+            file: AtomicFile::new(settings.path(kind)),
+        })
+        .collect();
     if settings.dry_run {
-        let plan = decide(&event, file.read()?.as_deref());
-        print!("{}", dry_run_report(settings, &event, &plan));
+        let contents = read_all(&targets)?;
+        let plan = decide(&event, &contents);
+        print!(
+            "{}",
+            dry_run_report(settings, &event, &plan, &targets, &contents)
+        );
         return Ok(());
     }
     if event.new.is_none() {
         // PREINIT6, DEPREF6, EXPIRE6, RELEASE6, STOP6: no I/O at all.
         return Ok(());
     }
-    let lock = file.lock()?;
-    let plan = decide(&event, file.read()?.as_deref());
+    let _locks = lock_all(&targets)?;
+    let contents = read_all(&targets)?;
+    let plan = decide(&event, &contents);
     let Plan::Apply {
         subnet,
         write,
@@ -49,20 +71,26 @@ pub fn run(settings: &Settings, env: impl Fn(&str) -> Option<OsString>) -> Resul
         return Ok(());
     };
     if write {
-        file.replace(subnet.file_line().as_bytes(), &lock)
-            .with_context(|| format!("could not write {}", file.path().display()))?;
-        log::info(&format!(
-            "{}; wrote it to {}",
-            plan.describe(&event),
-            file.path().display()
-        ));
+        if targets.iter().any(|t| t.kind == Kind::DaemonJson) {
+            refuse_flag_conflicts(&settings.root)?;
+        }
+        for (target, current) in targets.iter().zip(&contents) {
+            if current.holds(&subnet) {
+                continue;
+            }
+            let path = target.file.path().display();
+            target
+                .file
+                .replace(&current.updated(&subnet))
+                .with_context(|| format!("could not write {path} (left as it was)"))?;
+            log::info(&format!("{}; wrote it to {path}", plan.describe(&event)));
+        }
     }
     if restart {
         let argv = restart_command(settings);
         init_system::run(&argv).map_err(|e| {
             RestartFailed(format!(
-                "{} holds {subnet}, but restarting docker failed: {e:#}",
-                file.path().display()
+                "the configuration holds {subnet}, but restarting docker failed: {e:#}"
             ))
         })?;
         log::info(&format!("restarted docker: {}", argv.join(" ")));
@@ -70,10 +98,45 @@ pub fn run(settings: &Settings, env: impl Fn(&str) -> Option<OsString>) -> Resul
     Ok(())
 }
 
+/// Locks each distinct directory once (two flocks on one directory from one process would
+/// wait on each other), in path order so concurrent runs cannot deadlock.
+fn lock_all(targets: &[TargetFile]) -> Result<Vec<DirLock>> {
+    let mut files: Vec<&AtomicFile> = targets.iter().map(|t| &t.file).collect();
+    files.sort_by_key(|f| f.dir().to_path_buf());
+    files.dedup_by_key(|f| f.dir().to_path_buf());
+    files.into_iter().map(AtomicFile::lock).collect()
+}
+
+fn read_all(targets: &[TargetFile]) -> Result<Vec<Contents>> {
+    targets
+        .iter()
+        .map(|t| {
+            let bytes = t.file.read()?;
+            Contents::parse(t.kind, bytes).with_context(|| t.file.path().display().to_string())
+        })
+        .collect()
+}
+
+/// Fails when dockerd gets IPv6 settings as flags: with the same settings in daemon.json
+/// it would refuse to start at the restart.
+fn refuse_flag_conflicts(root: &Path) -> Result<()> {
+    let sources = docker_flags::find(root);
+    if let Some(source) = sources.first() {
+        let names: Vec<String> = source.flags.iter().map(|(n, _)| format!("--{n}")).collect();
+        bail!(
+            "dockerd gets {} as a flag from {}; writing daemon.json too would stop dockerd from \
+             starting. Remove the flag, or use --target prefix-file",
+            names.join(" and "),
+            source.origin
+        );
+    }
+    Ok(())
+}
+
 /// The restart command for the configured init system and service.
 fn restart_command(settings: &Settings) -> Vec<String> {
     let init = match settings.init {
-        InitChoice::Auto => InitSystem::detect("/".as_ref()),
+        InitChoice::Auto => InitSystem::detect(&settings.root),
         InitChoice::Systemd => InitSystem::Systemd,
         InitChoice::Openrc => InitSystem::OpenRc,
         InitChoice::Service => InitSystem::Service,
@@ -82,28 +145,40 @@ fn restart_command(settings: &Settings) -> Vec<String> {
 }
 
 /// What `--dry-run` prints: the decision, then each action it would take.
-fn dry_run_report(settings: &Settings, event: &HookEvent, plan: &Plan) -> String {
+fn dry_run_report(
+    settings: &Settings,
+    event: &HookEvent,
+    plan: &Plan,
+    targets: &[TargetFile],
+    contents: &[Contents],
+) -> String {
     let mut out = format!("{}\n", plan.describe(event));
-    if let Plan::Apply {
-        subnet,
-        write,
-        restart,
+    let Plan::Apply {
+        subnet, restart, ..
     } = plan
-    {
-        let path = settings.prefix_file.display();
-        if *write {
-            out += &format!("would write {subnet} to {path}\n");
-        } else {
+    else {
+        return out;
+    };
+    for (target, current) in targets.iter().zip(contents) {
+        let path = target.file.path().display();
+        if current.holds(subnet) {
             out += &format!("would leave {path} as it is (it already holds {subnet})\n");
-        }
-        if *restart {
+        } else if target.kind == Kind::DaemonJson {
             out += &format!(
-                "would restart docker: {}\n",
-                restart_command(settings).join(" ")
+                "would set ipv6 and fixed-cidr-v6 to {} in {path}\n",
+                subnet.net()
             );
         } else {
-            out += "would not restart docker (same prefix as the previous lease)\n";
+            out += &format!("would write {subnet} to {path}\n");
         }
+    }
+    if *restart {
+        out += &format!(
+            "would restart docker: {}\n",
+            restart_command(settings).join(" ")
+        );
+    } else {
+        out += "would not restart docker (same prefix as the previous lease)\n";
     }
     out
 }

@@ -4,8 +4,11 @@
 //! `subnet` and `plan`; the side effects (the file, the init system, syslog) in
 //! `prefix_file`, `init_system` and `log`; `hook` ties them together for one run.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod config_file;
+pub mod daemon_json;
+pub mod docker_flags;
 pub mod event;
 pub mod exit_code;
 pub mod hook;
@@ -14,6 +17,6 @@ pub mod log;
 pub mod manual;
 pub mod plan;
 pub mod prefix;
-pub mod prefix_file;
 pub mod settings;
 pub mod subnet;
+pub mod target;

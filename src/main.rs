@@ -20,7 +20,7 @@ fn main() -> ProcessExitCode {
                 let unchanged = if err.chain().any(|e| e.is::<RestartFailed>()) {
                     ""
                 } else {
-                    "; prefix file left as it was, docker not restarted"
+                    "; docker not restarted"
                 };
                 log::error(&format!("{err:#}{unchanged}"));
             } else {
@@ -37,7 +37,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         config_path.as_deref().unwrap_or(DEFAULT_CONFIG.as_ref()),
         config_path.is_some(),
     )?;
-    let settings = Settings::merge(cli.options.layer(), config, cli.options.dry_run);
+    let root = cli.options.root.clone().unwrap_or_else(|| "/".into());
+    let settings = Settings::merge(cli.options.layer(), config, root, cli.options.dry_run);
     match cli.command {
         None => hook::run(&settings, |name| std::env::var_os(name)),
         Some(Command::Subnet { prefix }) => {

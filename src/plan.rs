@@ -6,7 +6,8 @@
 use ipnet::Ipv6Net;
 
 use crate::event::HookEvent;
-use crate::subnet::{Subnet, parse_file_contents};
+use crate::subnet::Subnet;
+use crate::target::Contents;
 
 /// What to do for one event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,12 +16,13 @@ pub enum Plan {
     NoPrefix,
     /// The server withdrew the prefix (a lifetime of 0): it must not become docker's subnet.
     Withdrawn { prefix: Ipv6Net },
-    /// A renewal of a prefix that does not hold the subnet in the file. With two delegated
+    /// A renewal of a prefix that does not hold the subnet in a target file. With two delegated
     /// prefixes, or while a renumbered-away prefix lingers in the lease, the published hook
     /// flips the file back and forth on every renewal; we keep what the file holds.
     KeepCurrent { prefix: Ipv6Net, current: Ipv6Net },
-    /// The file must hold `subnet`: write it unless it already does, then restart docker
-    /// when the published hook would (the prefix is not the previous lease's).
+    /// The target files must hold `subnet`: write those that do not (`write` says whether
+    /// any needs it), then restart docker when the published hook would (the prefix is not
+    /// the previous lease's).
     Apply {
         subnet: Subnet,
         write: bool,
@@ -28,27 +30,29 @@ pub enum Plan {
     },
 }
 
-/// Decides what `event` does, given the prefix file's bytes (`None`: no file).
-pub fn decide(event: &HookEvent, current: Option<&[u8]>) -> Plan {
+/// Decides what `event` does, given what each target file holds now.
+pub fn decide(event: &HookEvent, targets: &[Contents]) -> Plan {
     let Some(new) = &event.new else {
         return Plan::NoPrefix;
     };
     if event.withdrawn {
         return Plan::Withdrawn { prefix: new.prefix };
     }
-    let held = current.and_then(parse_file_contents);
+    let outside = targets
+        .iter()
+        .filter_map(Contents::held)
+        .find(|held| !new.prefix.trunc().contains(held));
     if event.is_renewal()
-        && let Some(current) = held.filter(|held| !new.prefix.trunc().contains(held))
+        && let Some(current) = outside
     {
         return Plan::KeepCurrent {
             prefix: new.prefix,
             current,
         };
     }
-    let line = new.subnet.file_line();
     Plan::Apply {
         subnet: new.subnet,
-        write: current != Some(line.as_bytes()),
+        write: !targets.iter().all(|t| t.holds(&new.subnet)),
         restart: !event.is_renewal(),
     }
 }
@@ -90,6 +94,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::Kind;
     use std::ffi::OsString;
 
     const FILE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
@@ -115,6 +120,11 @@ mod tests {
         .unwrap()
     }
 
+    /// The prefix file holding `bytes` (`None`: no file), as the only target.
+    fn file(bytes: Option<&[u8]>) -> [Contents; 1] {
+        [Contents::PrefixFile(bytes.map(<[u8]>::to_vec))]
+    }
+
     fn apply(write: bool, restart: bool) -> Plan {
         Plan::Apply {
             subnet: Subnet::first_of("2001:db8:0:100::/60".parse().unwrap(), 80).unwrap(),
@@ -126,18 +136,18 @@ mod tests {
     #[test]
     fn first_lease_writes_and_restarts() {
         assert_eq!(
-            decide(&event("2001:db8:0:100::/60", ""), None),
+            decide(&event("2001:db8:0:100::/60", ""), &file(None)),
             apply(true, true)
         );
         assert_eq!(
-            decide(&event("2001:db8:0:100::/60", ""), Some(b"")),
+            decide(&event("2001:db8:0:100::/60", ""), &file(Some(b""))),
             apply(true, true)
         );
     }
 
     #[test]
     fn new_prefix_with_unchanged_file_restarts_without_writing() {
-        let plan = decide(&event("2001:db8:0:100::/60", ""), Some(FILE_100));
+        let plan = decide(&event("2001:db8:0:100::/60", ""), &file(Some(FILE_100)));
         assert_eq!(plan, apply(false, true));
     }
 
@@ -145,7 +155,7 @@ mod tests {
     fn renewal_with_matching_file_does_nothing() {
         let plan = decide(
             &event("2001:db8:0:100::/60", "2001:db8:0:100::/60"),
-            Some(FILE_100),
+            &file(Some(FILE_100)),
         );
         assert_eq!(plan, apply(false, false));
     }
@@ -153,16 +163,16 @@ mod tests {
     #[test]
     fn renewal_with_missing_or_garbage_file_writes_without_restart() {
         let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
-        assert_eq!(decide(&e, None), apply(true, false));
-        assert_eq!(decide(&e, Some(b"/80\n")), apply(true, false));
-        assert_eq!(decide(&e, Some(b"")), apply(true, false));
+        assert_eq!(decide(&e, &file(None)), apply(true, false));
+        assert_eq!(decide(&e, &file(Some(b"/80\n"))), apply(true, false));
+        assert_eq!(decide(&e, &file(Some(b""))), apply(true, false));
     }
 
     #[test]
     fn renewal_of_another_prefix_keeps_the_file() {
         let plan = decide(
             &event("2001:db8:0:100::/60", "2001:db8:0:100::/60"),
-            Some(FILE_200),
+            &file(Some(FILE_200)),
         );
         assert_eq!(
             plan,
@@ -177,17 +187,20 @@ mod tests {
     fn renewal_rewrites_a_subnet_inside_the_prefix_that_is_not_its_first() {
         let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
         let other = b"2001:0db8:0000:0100:0000:0001:0000:0000/80\n";
-        assert_eq!(decide(&e, Some(other)), apply(true, false));
-        assert_eq!(decide(&e, Some(b"2001:db8:0:100::/80")), apply(true, false));
+        assert_eq!(decide(&e, &file(Some(other))), apply(true, false));
+        assert_eq!(
+            decide(&e, &file(Some(b"2001:db8:0:100::/80"))),
+            apply(true, false)
+        );
     }
 
     #[test]
     fn a_new_prefix_moves_the_file_even_from_a_valid_subnet() {
-        let plan = decide(&event("2001:db8:0:100::/60", ""), Some(FILE_200));
+        let plan = decide(&event("2001:db8:0:100::/60", ""), &file(Some(FILE_200)));
         assert_eq!(plan, apply(true, true));
         let plan = decide(
             &event("2001:db8:0:100::/60", "2001:db8:0:200::/60"),
-            Some(FILE_200),
+            &file(Some(FILE_200)),
         );
         assert_eq!(plan, apply(true, true));
     }
@@ -200,19 +213,38 @@ mod tests {
             ("new_max_life", "0"),
             ("new_preferred_life", "0"),
         ]);
-        assert!(matches!(decide(&e, None), Plan::Withdrawn { .. }));
+        assert!(matches!(decide(&e, &file(None)), Plan::Withdrawn { .. }));
     }
 
     #[test]
     fn no_prefix_does_nothing() {
         let e = event_with(&[("reason", "RELEASE6"), ("old_ip6_prefix", "2001:db8::/60")]);
-        assert_eq!(decide(&e, Some(FILE_100)), Plan::NoPrefix);
+        assert_eq!(decide(&e, &file(Some(FILE_100))), Plan::NoPrefix);
+    }
+
+    #[test]
+    fn with_two_targets_any_subnet_outside_keeps_both_and_any_stale_one_is_written() {
+        let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+        let json =
+            |t: &str| Contents::parse(Kind::DaemonJson, Some(t.as_bytes().to_vec())).unwrap();
+        let both = [
+            Contents::PrefixFile(Some(FILE_100.to_vec())),
+            json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:200::/80"}"#),
+        ];
+        assert!(matches!(decide(&e, &both), Plan::KeepCurrent { .. }));
+        let both = [Contents::PrefixFile(Some(FILE_100.to_vec())), json("{}")];
+        assert_eq!(decide(&e, &both), apply(true, false));
+        let both = [
+            Contents::PrefixFile(Some(FILE_100.to_vec())),
+            json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:100::/80"}"#),
+        ];
+        assert_eq!(decide(&e, &both), apply(false, false));
     }
 
     #[test]
     fn description_names_reason_prefix_and_subnet() {
         let e = event("2001:db8:0:100::/60", "");
-        let line = decide(&e, None).describe(&e);
+        let line = decide(&e, &file(None)).describe(&e);
         assert_eq!(
             line,
             "BOUND6: prefix 2001:db8:0:100::/60 (previous none) gives subnet \

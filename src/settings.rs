@@ -1,7 +1,9 @@
 //! The settings a run works with, merged from the command line, the environment and the
 //! configuration file, in that order of precedence, over built-in defaults.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::target::{Kind, Target};
 
 /// Where the subnet goes when no one says otherwise: the file the seed's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
@@ -9,6 +11,8 @@ pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
 pub const DEFAULT_SUBNET_SIZE: u8 = 80;
 /// The init-system name of docker's service.
 pub const DEFAULT_SERVICE: &str = "docker";
+/// Docker's own configuration file, for `--target daemon-json`.
+pub const DEFAULT_DAEMON_JSON: &str = "/etc/docker/daemon.json";
 /// The configuration file read when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "/etc/docker-ipv6-pd/docker-ipv6-pd.conf";
 
@@ -32,6 +36,11 @@ pub struct Settings {
     pub subnet_size: u8,
     pub service: String,
     pub init: InitChoice,
+    pub target: Target,
+    pub daemon_json: PathBuf,
+    /// Where the system's own files (/proc, /run, /etc/default/docker, ...) are looked up:
+    /// `/` but in tests and when inspecting a mounted system.
+    pub root: PathBuf,
     pub dry_run: bool,
 }
 
@@ -43,11 +52,13 @@ pub struct Layer {
     pub subnet_size: Option<u8>,
     pub service: Option<String>,
     pub init: Option<InitChoice>,
+    pub target: Option<Target>,
+    pub daemon_json: Option<PathBuf>,
 }
 
 impl Settings {
     /// `first` wins over `second`, which wins over the defaults.
-    pub fn merge(first: Layer, second: Layer, dry_run: bool) -> Settings {
+    pub fn merge(first: Layer, second: Layer, root: PathBuf, dry_run: bool) -> Settings {
         Settings {
             prefix_file: first
                 .prefix_file
@@ -62,7 +73,21 @@ impl Settings {
                 .or(second.service)
                 .unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
             init: first.init.or(second.init).unwrap_or(InitChoice::Auto),
+            target: first.target.or(second.target).unwrap_or(Target::PrefixFile),
+            daemon_json: first
+                .daemon_json
+                .or(second.daemon_json)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DAEMON_JSON)),
+            root,
             dry_run,
+        }
+    }
+
+    /// The file a kind of target lives in.
+    pub fn path(&self, kind: Kind) -> &Path {
+        match kind {
+            Kind::PrefixFile => &self.prefix_file,
+            Kind::DaemonJson => &self.daemon_json,
         }
     }
 }
@@ -107,11 +132,16 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_nothing_is_given() {
-        let s = Settings::merge(Layer::default(), Layer::default(), false);
+        let s = Settings::merge(Layer::default(), Layer::default(), "/".into(), false);
         assert_eq!(s.prefix_file, PathBuf::from("/etc/docker/ipv6.prefix"));
         assert_eq!(s.subnet_size, 80);
         assert_eq!(s.service, "docker");
         assert_eq!(s.init, InitChoice::Auto);
+        assert_eq!(s.target, Target::PrefixFile);
+        assert_eq!(
+            s.path(Kind::DaemonJson),
+            Path::new("/etc/docker/daemon.json")
+        );
     }
 
     #[test]
@@ -125,7 +155,7 @@ mod tests {
             service: Some("moby".into()),
             ..Layer::default()
         };
-        let s = Settings::merge(first, second, true);
+        let s = Settings::merge(first, second, "/".into(), true);
         assert_eq!(s.subnet_size, 64);
         assert_eq!(s.service, "moby");
         assert!(s.dry_run);

@@ -37,7 +37,8 @@ ls -A $D >{status}.ls"#,
     let err = stderr(&out);
     assert_eq!(fs::read_to_string(&status).unwrap().trim(), "1", "{err}");
     assert!(err.contains(expected), "expected {expected:?} in: {err}");
-    assert!(err.contains("prefix file left as it was"), "{err}");
+    assert!(err.contains("ipv6.prefix (left as it was)"), "{err}");
+    assert!(err.contains("docker not restarted"), "{err}");
     let file = fs::read_to_string(status.with_extension("status.file")).unwrap();
     assert_eq!(file, LINE_200);
     let listing = fs::read_to_string(status.with_extension("status.ls")).unwrap();
@@ -119,5 +120,29 @@ fn prefix_file_is_a_directory() {
     let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(m.prefix_file.is_dir());
+    assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn a_renewal_on_a_read_only_file_system_with_the_file_in_place_succeeds() {
+    if !have_root("renewal on read-only") {
+        return;
+    }
+    let m = Machine::new();
+    let dir = m.prefix_file.parent().unwrap();
+    let script = format!(
+        "mount -t tmpfs tmpfs {dir}\nprintf '%s\\n' '{line}' >{dir}/ipv6.prefix\n\
+         mount -o remount,ro {dir}\n\
+         env -i PATH={fake}:/usr/bin:/bin DOCKER_IPV6_PD_PREFIX_FILE={dir}/ipv6.prefix \
+         DOCKER_IPV6_PD_CONFIG={config} DOCKER_IPV6_PD_INIT=service \
+         new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}",
+        dir = dir.display(),
+        line = LINE_100.trim_end(),
+        fake = m.fake_bin.display(),
+        config = m.config.display(),
+        bin = BIN,
+    );
+    let out = in_mount_namespace(&script);
+    assert!(out.status.success(), "{}", stderr(&out));
     assert!(m.restarts().is_empty());
 }

@@ -78,7 +78,8 @@ impl Machine {
             )
             .env("DOCKER_IPV6_PD_PREFIX_FILE", &self.prefix_file)
             .env("DOCKER_IPV6_PD_CONFIG", &self.config)
-            .env("DOCKER_IPV6_PD_INIT", "service");
+            .env("DOCKER_IPV6_PD_INIT", "service")
+            .env("DOCKER_IPV6_PD_ROOT", self.dir.path());
         cmd
     }
 
@@ -98,6 +99,18 @@ impl Machine {
             ("new_max_life", "3600"),
             ("new_preferred_life", "1800"),
         ])
+    }
+
+    /// docker's daemon.json on this machine (not created).
+    pub fn daemon_json(&self) -> PathBuf {
+        self.dir.path().join("etc/docker/daemon.json")
+    }
+
+    /// Writes a file under the machine's root, creating directories.
+    pub fn put(&self, relative: &str, contents: &[u8]) {
+        let path = self.dir.path().join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
     }
 
     pub fn file(&self) -> Option<String> {
@@ -128,7 +141,7 @@ impl Machine {
         fs::read_dir(self.prefix_file.parent().unwrap())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|name| name != "ipv6.prefix")
+            .filter(|name| name != "ipv6.prefix" && name != "daemon.json")
             .collect()
     }
 }

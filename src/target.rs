@@ -1,0 +1,136 @@
+//! Where the subnet goes (the prefix file, daemon.json, or both) and what each holds now.
+//!
+//! Pure: the hook reads the bytes, this module says what they hold and what to write.
+
+use ipnet::Ipv6Net;
+
+use crate::daemon_json::{DaemonJson, InvalidDaemonJson};
+use crate::subnet::{Subnet, parse_file_contents};
+
+/// Which files get the subnet (`--target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The prefix file, read by `--fixed-cidr-v6=$(cat ...)` (the published setup).
+    PrefixFile,
+    /// `fixed-cidr-v6` and `ipv6` in daemon.json (docker's own place, and the one systemd
+    /// installations can use without overriding docker's unit).
+    DaemonJson,
+    /// Both.
+    Both,
+}
+
+impl Target {
+    /// The kinds of file this target writes, in the order they are written.
+    pub fn kinds(self) -> &'static [Kind] {
+        match self {
+            Target::PrefixFile => &[Kind::PrefixFile],
+            Target::DaemonJson => &[Kind::DaemonJson],
+            Target::Both => &[Kind::PrefixFile, Kind::DaemonJson],
+        }
+    }
+
+    /// The name `--target` takes.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        match text {
+            "prefix-file" => Ok(Target::PrefixFile),
+            "daemon-json" => Ok(Target::DaemonJson),
+            "both" => Ok(Target::Both),
+            _ => Err(format!(
+                "{text:?} is not one of prefix-file, daemon-json, both"
+            )),
+        }
+    }
+}
+
+/// One kind of file the subnet is written to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    PrefixFile,
+    DaemonJson,
+}
+
+/// What one target file holds now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Contents {
+    /// The prefix file's bytes, `None` when there is no file.
+    PrefixFile(Option<Vec<u8>>),
+    /// daemon.json, parsed (a missing file is an empty one).
+    DaemonJson(DaemonJson),
+}
+
+impl Contents {
+    /// Parses a file's bytes as the given kind; daemon.json that is not a JSON object is
+    /// refused, so it is never overwritten.
+    pub fn parse(kind: Kind, bytes: Option<Vec<u8>>) -> Result<Contents, InvalidDaemonJson> {
+        match kind {
+            Kind::PrefixFile => Ok(Contents::PrefixFile(bytes)),
+            Kind::DaemonJson => DaemonJson::parse(bytes.as_deref()).map(Contents::DaemonJson),
+        }
+    }
+
+    /// The valid subnet the file gives docker now, if any.
+    pub fn held(&self) -> Option<Ipv6Net> {
+        match self {
+            Contents::PrefixFile(bytes) => bytes.as_deref().and_then(parse_file_contents),
+            Contents::DaemonJson(json) => json.subnet(),
+        }
+    }
+
+    /// True when the file is already exactly what we would write for `subnet`.
+    pub fn holds(&self, subnet: &Subnet) -> bool {
+        match self {
+            Contents::PrefixFile(bytes) => bytes.as_deref() == Some(subnet.file_line().as_bytes()),
+            Contents::DaemonJson(json) => json.holds(subnet),
+        }
+    }
+
+    /// The file's new bytes for `subnet`.
+    pub fn updated(&self, subnet: &Subnet) -> Vec<u8> {
+        match self {
+            Contents::PrefixFile(_) => subnet.file_line().into_bytes(),
+            Contents::DaemonJson(json) => json.with_subnet(subnet),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subnet() -> Subnet {
+        Subnet::first_of("2001:db8:0:100::/60".parse().unwrap(), 80).unwrap()
+    }
+
+    #[test]
+    fn prefix_file_contents() {
+        let line = subnet().file_line().into_bytes();
+        let c = Contents::parse(Kind::PrefixFile, Some(line.clone())).unwrap();
+        assert!(c.holds(&subnet()));
+        assert_eq!(c.held(), Some("2001:db8:0:100::/80".parse().unwrap()));
+        assert_eq!(c.updated(&subnet()), line);
+        let c = Contents::parse(Kind::PrefixFile, None).unwrap();
+        assert!(!c.holds(&subnet()));
+        assert_eq!(c.held(), None);
+    }
+
+    #[test]
+    fn daemon_json_contents() {
+        let c = Contents::parse(Kind::DaemonJson, None).unwrap();
+        assert!(!c.holds(&subnet()));
+        let written = c.updated(&subnet());
+        let c = Contents::parse(Kind::DaemonJson, Some(written)).unwrap();
+        assert!(c.holds(&subnet()));
+        assert_eq!(c.held(), Some("2001:db8:0:100::/80".parse().unwrap()));
+        assert!(Contents::parse(Kind::DaemonJson, Some(b"{".to_vec())).is_err());
+    }
+
+    #[test]
+    fn target_names() {
+        assert_eq!(
+            Target::parse("both").unwrap().kinds(),
+            [Kind::PrefixFile, Kind::DaemonJson]
+        );
+        assert_eq!(Target::parse("daemon-json"), Ok(Target::DaemonJson));
+        assert!(Target::parse("json").is_err());
+    }
+}
