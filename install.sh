@@ -57,6 +57,7 @@ hook=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 # A name with a dot: run-parts --list ignores it, so the set-aside hook never runs.
 saved_hook=$hook.replaced-by-docker-ipv6-pd
 unit=/etc/systemd/system/dhclient6-pd@.service
+config=/etc/docker-ipv6-pd/docker-ipv6-pd.conf
 upstart_job=/etc/init/dhclient6-pd.conf
 marker=docker-ipv6-pd
 # Generated from the binary itself (`docker-ipv6-pd man`, `completions SHELL`).
@@ -107,9 +108,36 @@ install_files() {
         say "installed $upstart_job (Upstart)"
     fi
     if systemd_running; then
-        systemctl daemon-reload
+        systemctl daemon-reload || say "warning: systemctl daemon-reload failed"
     fi
-    [ -n "$dest" ] || next_steps
+    [ -n "$dest" ] || { choose_wiring; next_steps; }
+}
+
+# The configuration install.sh writes under systemd, byte for byte (uninstall compares).
+daemon_json_config() {
+    cat <<'EOF'
+# Written by docker-ipv6-pd's install.sh: systemd runs here, and docker.service ignores
+# DOCKER_OPTS in /etc/default/docker, so the subnet goes to docker's own daemon.json.
+target = daemon-json
+EOF
+}
+
+# Picks how docker gets the subnet, and says which and why.
+choose_wiring() {
+    if [ -e "$config" ]; then
+        say "kept your $config (target: $(sed -n 's/^ *target *= *//p' "$config" | tail -n 1))"
+        wiring=kept
+    elif systemd_running; then
+        mkdir -p "$(dirname "$config")"
+        daemon_json_config >"$config"
+        say "wiring: daemon.json (systemd runs here and docker.service ignores DOCKER_OPTS);"
+        say "        wrote $config with target = daemon-json"
+        wiring=daemon-json
+    else
+        say "wiring: the prefix file /etc/docker/ipv6.prefix read through DOCKER_OPTS (no systemd"
+        say "        runs here, so docker's init script reads /etc/default/docker)"
+        wiring=docker-opts
+    fi
 }
 
 # generate PATH ARGS...: writes the output of the installed binary's ARGS to PATH.
@@ -140,10 +168,15 @@ uninstall_files() {
         rm -f "$dest$upstart_job"
         say "removed $upstart_job"
     fi
-    if systemd_running; then
-        systemctl daemon-reload
+    if [ -e "$dest$config" ] && [ "$(cat "$dest$config")" = "$(daemon_json_config)" ]; then
+        rm -f "$dest$config"
+        rmdir "$(dirname "$dest$config")" 2>/dev/null || true
+        say "removed $config (as install.sh wrote it)"
     fi
-    say "left alone: /etc/docker/ipv6.prefix, /etc/docker-ipv6-pd/ and docker's own configuration"
+    if systemd_running; then
+        systemctl daemon-reload || say "warning: systemctl daemon-reload failed"
+    fi
+    say "left alone: /etc/docker/ipv6.prefix, daemon.json, an edited $config, and docker's own configuration"
 }
 
 next_steps() {
@@ -155,29 +188,34 @@ EOF
     if systemd_running; then
         cat <<'EOF'
      systemctl enable --now dhclient6-pd@eth0
-2. Point docker at the prefix file. systemd is running, and docker's systemd unit ignores
-   DOCKER_OPTS in /etc/default/docker, so override ExecStart:
-     mkdir -p /etc/systemd/system/docker.service.d
-     cat >/etc/systemd/system/docker.service.d/ipv6-prefix.conf <<'UNIT'
-     [Service]
-     ExecStart=
-     ExecStart=/bin/sh -c 'exec /usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --ipv6 --fixed-cidr-v6="$(cat /etc/docker/ipv6.prefix)"'
-     UNIT
-     systemctl daemon-reload
-   (Keep ipv6 and fixed-cidr-v6 out of /etc/docker/daemon.json then: dockerd refuses to
-   start when a setting is both a flag and in daemon.json.)
 EOF
     else
         cat <<'EOF'
      dhclient -6 -P eth0   (where Upstart runs: start dhclient6-pd, after setting the interface in /etc/init/dhclient6-pd.conf)
-2. Point docker at the prefix file. No systemd runs here, so docker's init script reads
-   /etc/default/docker; set this line there:
-     DOCKER_OPTS="--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"
 EOF
     fi
+    case $wiring in
+        daemon-json) cat <<'EOF'
+2. Nothing to do for docker: the hook writes ipv6 and fixed-cidr-v6 into /etc/docker/daemon.json
+   and runs systemctl restart docker.service. Keep --ipv6 and --fixed-cidr-v6 out of any
+   docker.service override: dockerd refuses to start when a setting is both a flag and in
+   daemon.json.
+EOF
+            ;;
+        docker-opts) cat <<'EOF'
+2. Point docker at the prefix file: in /etc/default/docker set
+     DOCKER_OPTS="--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"
+EOF
+            ;;
+        *) cat <<'EOF'
+2. Check that docker reads what your configuration's target writes.
+EOF
+            ;;
+    esac
     cat <<EOF
-3. Try it without changing anything:
+3. Try it without changing anything, then check the whole setup:
      new_ip6_prefix=2001:db8:100::/60 $bin_path --dry-run
+     $bin_path doctor
 EOF
 }
 

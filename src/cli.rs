@@ -21,8 +21,8 @@ Give docker the IPv6 subnet of a DHCPv6 delegated prefix.
 Run with no subcommand, docker-ipv6-pd is the dhclient enter hook: dhclient-script sources \
 /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6, which runs it with the lease in the environment \
 (reason, new_ip6_prefix, old_ip6_prefix, new_max_life, new_preferred_life). It writes the first \
-/N of new_ip6_prefix (fully expanded, as sipcalc prints it) to the prefix file, atomically, and \
-restarts docker when the prefix is not the previous lease's. Withdrawn prefixes (lifetime 0) \
+/N of new_ip6_prefix (fully expanded, as sipcalc prints it) to the prefix file, or as \
+fixed-cidr-v6 to docker's daemon.json (--target), atomically, and restarts docker when the prefix is not the previous lease's. Withdrawn prefixes (lifetime 0) \
 are ignored, and a renewal never moves the file away from a valid subnet of another prefix.
 
 Settings come from the command line, then DOCKER_IPV6_PD_* environment variables, then the \
@@ -32,7 +32,7 @@ the configuration file is the place.
 
 Exit status: 0 done (or nothing to do), 1 the file could not be read or written, 2 bad usage \
 or configuration, 3 a lease variable was refused, 4 the file was written but docker did not \
-restart.";
+restart, 5 doctor found a problem.";
 
 /// The parsed command line, with no clap types in it.
 #[derive(Debug)]
@@ -50,6 +50,10 @@ pub enum Command {
     Man,
     /// Print the completion script for a shell.
     Completions { shell: Shell },
+    /// Check the machine's setup.
+    Doctor,
+    /// Show what is delegated and configured.
+    Status { json: bool },
 }
 
 /// The options every subcommand takes.
@@ -159,6 +163,20 @@ pub fn command() -> clap::Command {
                 .action(ArgAction::SetTrue)
                 .help("Print what the hook would do, and change nothing"),
         )
+        .subcommand(clap::Command::new("doctor").about(
+            "Check the whole setup (hook, DHCPv6 client, sysctls, docker's wiring, subnets, \
+             docker version); exit 5 when a problem is found",
+        ))
+        .subcommand(
+            clap::Command::new("status")
+                .about("Show the delegated prefix, the configured subnet and docker's IPv6 flags")
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print JSON, for scripts"),
+                ),
+        )
         .subcommand(
             clap::Command::new("man").about("Print the man page docker-ipv6-pd(8), in roff"),
         )
@@ -214,6 +232,13 @@ impl Cli {
                 sub,
             ),
             Some(("man", sub)) => (Some(Command::Man), sub),
+            Some(("doctor", sub)) => (Some(Command::Doctor), sub),
+            Some(("status", sub)) => (
+                Some(Command::Status {
+                    json: sub.get_flag("json"),
+                }),
+                sub,
+            ),
             Some(("completions", sub)) => {
                 let shell = match sub.get_one::<String>("shell").map(String::as_str) {
                     Some("zsh") => Shell::Zsh,

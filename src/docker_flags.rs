@@ -18,6 +18,8 @@ pub struct FlagSource {
     pub origin: String,
     /// The flags, by name without dashes, with their value when given one.
     pub flags: Vec<(String, Option<String>)>,
+    /// Every word of the command line or option string the flags came from.
+    pub words: Vec<String>,
 }
 
 /// The IPv6 flags among dockerd's arguments: `--ipv6`, `--ipv6=true`, `--fixed-cidr-v6 X`,
@@ -58,13 +60,7 @@ pub fn docker_opts(text: &str) -> Option<Vec<String>> {
                 .strip_prefix("DOCKER_OPTS=")
         })
         .next_back()?;
-    Some(
-        value
-            .replace(['"', '\''], " ")
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-    )
+    Some(words(value))
 }
 
 /// The words of the last non-empty `ExecStart=` of a unit or drop-in.
@@ -74,12 +70,33 @@ pub fn exec_start(text: &str) -> Option<Vec<String>> {
         .map(str::trim)
         .filter_map(|l| l.strip_prefix("ExecStart="))
         .rfind(|v| !v.is_empty())?;
-    Some(
-        line.replace(['"', '\''], " ")
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-    )
+    Some(words(line))
+}
+
+/// Splits shell-ish text into words: quotes dropped, `$( ... )` kept in one word.
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '"' | '\'' => continue,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if c.is_whitespace() && depth == 0 => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// Every place under `root` (`/` on a live system) that gives dockerd IPv6 flags.
@@ -88,7 +105,11 @@ pub fn find(root: &Path) -> Vec<FlagSource> {
     let mut add = |origin: String, words: Vec<String>| {
         let flags = ipv6_flags(words.iter().map(String::as_str));
         if !flags.is_empty() {
-            sources.push(FlagSource { origin, flags });
+            sources.push(FlagSource {
+                origin,
+                flags,
+                words,
+            });
         }
     };
     if let Some(words) = read(&root.join("etc/default/docker"))
@@ -120,6 +141,12 @@ pub fn find(root: &Path) -> Vec<FlagSource> {
         }
     }
     sources
+}
+
+/// True when `argv` runs `program` (by any path).
+pub fn is_program(argv: &[String], program: &str) -> bool {
+    argv.first()
+        .is_some_and(|a| a.rsplit('/').next() == Some(program))
 }
 
 /// Every process under `root`/proc with its arguments.
@@ -182,7 +209,10 @@ mod tests {
     fn reads_the_active_docker_opts_line() {
         let text = "# DOCKER_OPTS=\"--dns 8.8.8.8\"\nDOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"\n";
         let words = docker_opts(text).unwrap();
-        assert_eq!(words[0], "--ipv6");
+        assert_eq!(
+            words,
+            ["--ipv6", "--fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"]
+        );
         assert_eq!(ipv6_flags(words.iter().map(String::as_str)).len(), 2);
         assert_eq!(docker_opts("#DOCKER_OPTS=\"--ipv6\"\n"), None);
     }

@@ -17,6 +17,8 @@ pub enum ExitCode {
     InvalidInput = 3,
     /// The file was written but docker could not be restarted.
     RestartFailed = 4,
+    /// `doctor` found at least one problem.
+    ProblemsFound = 5,
 }
 
 impl ExitCode {
@@ -72,7 +74,8 @@ mod tests {
             ExitCode::Usage,
             ExitCode::InvalidInput,
             ExitCode::RestartFailed,
+            ExitCode::ProblemsFound,
         ];
-        assert_eq!(codes.map(|c| c as u8), [0, 1, 2, 3, 4]);
+        assert_eq!(codes.map(|c| c as u8), [0, 1, 2, 3, 4, 5]);
     }
 }

@@ -7,13 +7,13 @@ use docker_ipv6_pd::exit_code::ExitCode;
 use docker_ipv6_pd::hook::RestartFailed;
 use docker_ipv6_pd::prefix::parse_delegated;
 use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings};
-use docker_ipv6_pd::{config_file, hook, log, manual};
+use docker_ipv6_pd::{config_file, doctor, hook, log, manual, status};
 
 fn main() -> ProcessExitCode {
     let cli = Cli::parse();
     let is_hook = cli.command.is_none() && !cli.options.dry_run;
     match run(cli) {
-        Ok(()) => ExitCode::Success.into(),
+        Ok(code) => code.into(),
         Err(err) => {
             let code = ExitCode::for_error(&err);
             if is_hook {
@@ -31,25 +31,42 @@ fn main() -> ProcessExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let root = cli.options.root.clone().unwrap_or_else(|| "/".into());
+    // The default configuration belongs to the system under --root; a named one is as given.
     let config_path = cli.options.config.clone();
     let config = config_file::load(
-        config_path.as_deref().unwrap_or(DEFAULT_CONFIG.as_ref()),
+        &config_path
+            .clone()
+            .unwrap_or_else(|| doctor::under(&root, DEFAULT_CONFIG.as_ref())),
         config_path.is_some(),
     )?;
-    let root = cli.options.root.clone().unwrap_or_else(|| "/".into());
     let settings = Settings::merge(cli.options.layer(), config, root, cli.options.dry_run);
     match cli.command {
-        None => hook::run(&settings, |name| std::env::var_os(name)),
+        None => hook::run(&settings, |name| std::env::var_os(name))?,
         Some(Command::Subnet { prefix }) => {
             let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
             println!("{}", delegated.subnet);
-            Ok(())
         }
-        Some(Command::Man) => Ok(manual::write_man_page(&mut std::io::stdout().lock())?),
+        Some(Command::Doctor) => {
+            let report = doctor::examine(&settings);
+            print!("{report}");
+            if report.has_problem() {
+                return Ok(ExitCode::ProblemsFound);
+            }
+        }
+        Some(Command::Status { json }) => {
+            let status = status::collect(&settings);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", status::render(&status));
+            }
+        }
+        Some(Command::Man) => manual::write_man_page(&mut std::io::stdout().lock())?,
         Some(Command::Completions { shell }) => {
             manual::write_completions(shell, &mut std::io::stdout().lock());
-            Ok(())
         }
     }
+    Ok(ExitCode::Success)
 }

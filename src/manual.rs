@@ -95,6 +95,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
                 "A lease variable (or the subnet argument) was refused; nothing changed.",
             ),
             ("4", "The file was written, but restarting docker failed."),
+            ("5", "doctor found at least one problem."),
         ],
     ),
     (

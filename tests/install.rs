@@ -168,3 +168,71 @@ fn refuses_bad_arguments() {
     }
     assert!(tree(dest.path()).is_empty());
 }
+
+#[test]
+fn under_systemd_it_wires_daemon_json_and_uninstall_takes_that_back() {
+    if !have_root("install wiring under systemd") {
+        return;
+    }
+    let script = format!(
+        "mkdir -p /run/systemd/system\n\
+         printf '#!/bin/sh\\necho \"$*\" >>/tmp/systemctl.log\\n' >/usr/bin/systemctl; chmod +x /usr/bin/systemctl\n\
+         rm -rf /etc/docker-ipv6-pd\n\
+         sh {INSTALL} --binary {BIN}\n\
+         echo ---; cat /etc/docker-ipv6-pd/docker-ipv6-pd.conf\n\
+         echo ---; sh {INSTALL} --uninstall >/dev/null\n\
+         test ! -e /etc/docker-ipv6-pd && echo config-removed\n\
+         cat /tmp/systemctl.log"
+    );
+    let out = in_throwaway_root(&script);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}{}", text, stderr(&out));
+    assert!(
+        text.contains(
+            "wiring: daemon.json (systemd runs here and docker.service ignores DOCKER_OPTS)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\ntarget = daemon-json\n"), "{text}");
+    assert!(
+        text.contains("systemctl enable --now dhclient6-pd@eth0"),
+        "{text}"
+    );
+    assert!(text.contains("config-removed"), "{text}");
+    assert!(text.contains("daemon-reload"), "{text}");
+}
+
+#[test]
+fn without_systemd_it_wires_docker_opts_and_keeps_an_existing_configuration() {
+    if !have_root("install wiring without systemd") {
+        return;
+    }
+    let script = format!(
+        "rm -rf /run/systemd /etc/docker-ipv6-pd\n\
+         sh {INSTALL} --binary {BIN}\n\
+         test ! -e /etc/docker-ipv6-pd && echo no-config-written\n\
+         mkdir -p /etc/docker-ipv6-pd; echo 'target = both' >/etc/docker-ipv6-pd/docker-ipv6-pd.conf\n\
+         sh {INSTALL} --binary {BIN} | grep kept\n\
+         sh {INSTALL} --uninstall >/dev/null; cat /etc/docker-ipv6-pd/docker-ipv6-pd.conf"
+    );
+    let out = in_throwaway_root(&script);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}{}", text, stderr(&out));
+    assert!(
+        text.contains("wiring: the prefix file /etc/docker/ipv6.prefix read through DOCKER_OPTS"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\""),
+        "{text}"
+    );
+    assert!(text.contains("no-config-written"), "{text}");
+    assert!(
+        text.contains("kept your /etc/docker-ipv6-pd/docker-ipv6-pd.conf (target: both)"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("target = both\n"),
+        "an edited configuration must survive uninstall: {text}"
+    );
+}

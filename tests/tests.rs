@@ -7,6 +7,7 @@ mod concurrency;
 mod crash;
 mod daemon_json;
 mod docs;
+mod doctor;
 mod failures;
 mod hook;
 mod install;

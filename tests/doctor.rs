@@ -1,0 +1,324 @@
+//! `doctor` and `status` against fixture trees (`--root`): a healthy machine, then each
+//! broken one, every problem named with its fix and exit status 5.
+
+use std::fs;
+use std::process::{Command, Output};
+
+use crate::util::*;
+
+const SHIM: &str = "if [ -x /usr/local/sbin/docker-ipv6-pd ]; then\n    /usr/local/sbin/docker-ipv6-pd\nfi\n# docker-ipv6-pd shim\n";
+const LEASES: &str = "lease6 {\n  interface \"eth0\";\n  ia-pd 1a:2b:3c:4d {\n    starts 1742000000;\n    iaprefix 2001:db8:0:100::/60 {\n      starts 1742000000;\n      preferred-life 1800;\n      max-life 3600;\n    }\n  }\n}\n";
+const DPKG_20: &str =
+    "Package: docker.io\nStatus: install ok installed\nVersion: 20.10.24+dfsg1-1+deb12u1\n";
+
+/// A machine on which everything is right (sysvinit-style wiring through DOCKER_OPTS).
+fn healthy() -> Machine {
+    let m = Machine::new();
+    m.put(
+        "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
+        SHIM.as_bytes(),
+    );
+    m.put("usr/local/sbin/docker-ipv6-pd", b"#!/bin/sh\n");
+    write_executable(
+        &m.dir.path().join("usr/local/sbin/docker-ipv6-pd"),
+        "#!/bin/sh\n",
+    );
+    m.put("proc/100/cmdline", b"dhclient\0-6\0-P\0-d\0eth0\0");
+    m.put("proc/sys/net/ipv6/conf/all/forwarding", b"1\n");
+    m.put("proc/sys/net/ipv6/conf/eth0/accept_ra", b"2\n");
+    m.put(
+        "etc/default/docker",
+        b"DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"\n",
+    );
+    m.put("etc/docker/ipv6.prefix", LINE_100.as_bytes());
+    m.put("var/lib/dhcp/dhclient6.leases", LEASES.as_bytes());
+    m.put(
+        "proc/200/cmdline",
+        b"/usr/bin/dockerd\0--ipv6\0--fixed-cidr-v6=2001:0db8:0000:0100:0000:0000:0000:0000/80\0",
+    );
+    m.put("var/lib/dpkg/status", DPKG_20.as_bytes());
+    m
+}
+
+fn run(m: &Machine, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_clear()
+        .arg("--root")
+        .arg(m.dir.path())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn doctor(m: &Machine) -> (Option<i32>, String) {
+    let out = run(m, &["doctor"]);
+    (out.status.code(), stdout(&out))
+}
+
+/// Doctor finds a problem whose line contains `problem` and whose fix contains `fix`.
+fn finds(m: &Machine, problem: &str, fix: &str) {
+    let (code, report) = doctor(m);
+    assert_eq!(code, Some(5), "{report}");
+    let lines: Vec<&str> = report.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("problem") && l.contains(problem))
+        .unwrap_or_else(|| panic!("no problem {problem:?} in:\n{report}"));
+    assert!(
+        lines[at + 1].contains("fix:") && lines[at + 1].contains(fix),
+        "fix {fix:?} missing:\n{report}"
+    );
+}
+
+#[test]
+fn a_healthy_machine_has_no_problem() {
+    let m = healthy();
+    let (code, report) = doctor(&m);
+    assert_eq!(code, Some(0), "{report}");
+    for expected in [
+        "ok       /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6 runs /usr/local/sbin/docker-ipv6-pd",
+        "ok       dhclient -6 -P runs on eth0 (pid 100)",
+        "ok       net.ipv6.conf.all.forwarding=1",
+        "ok       net.ipv6.conf.eth0.accept_ra=2",
+        "ok       dockerd gets --ipv6 --fixed-cidr-v6 from /etc/default/docker (DOCKER_OPTS)",
+        "ok       /etc/docker/ipv6.prefix holds 2001:db8:0:100::/80",
+        "ok       2001:db8:0:100::/80 in /etc/docker/ipv6.prefix lies inside the delegated prefix",
+        "ok       the running dockerd (pid 200) uses 2001:db8:0:100::/80",
+        "ok       docker.io 20.10.24+dfsg1-1+deb12u1 works with /80 subnets",
+        "0 problem(s), 0 warning(s)",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_hook_name_run_parts_ignores() {
+    let m = healthy();
+    let hooks = m.dir.path().join("etc/dhcp/dhclient-enter-hooks.d");
+    fs::rename(hooks.join("docker-ipv6"), hooks.join("docker-ipv6.sh")).unwrap();
+    finds(&m, "docker-ipv6.sh is ignored: run-parts", "rename it to");
+    finds(&m, "no docker-ipv6-pd hook", "install.sh");
+}
+
+#[test]
+fn a_shim_whose_binary_is_gone() {
+    let m = healthy();
+    fs::remove_file(m.dir.path().join("usr/local/sbin/docker-ipv6-pd")).unwrap();
+    finds(
+        &m,
+        "calls /usr/local/sbin/docker-ipv6-pd, which is missing",
+        "install the binary",
+    );
+}
+
+#[test]
+fn the_published_hook_still_in_place() {
+    let m = healthy();
+    let published =
+        "SUBNET=$(sipcalc -S 80 $new_ip6_prefix|grep Network)\necho > /etc/docker/ipv6.prefix\n";
+    m.put(
+        "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6-old",
+        published.as_bytes(),
+    );
+    finds(
+        &m,
+        "docker-ipv6-old also writes docker's IPv6 subnet",
+        "move it aside",
+    );
+    // Set aside under a name run-parts skips, it is no problem.
+    let m = healthy();
+    m.put(
+        "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6.replaced-by-docker-ipv6-pd",
+        published.as_bytes(),
+    );
+    assert_eq!(doctor(&m).0, Some(0));
+}
+
+#[test]
+fn no_dhcpv6_client_or_one_without_prefix_delegation() {
+    let m = healthy();
+    fs::remove_dir_all(m.dir.path().join("proc/100")).unwrap();
+    finds(
+        &m,
+        "no DHCPv6 client asks for a prefix",
+        "systemctl enable --now dhclient6-pd@",
+    );
+    m.put("proc/100/cmdline", b"dhclient\0-6\0eth0\0");
+    finds(&m, "dhclient -6 runs without -P", "dhclient -6 -P");
+    // An enabled unit that is not running is a warning, not a problem.
+    let m = healthy();
+    fs::remove_dir_all(m.dir.path().join("proc/100")).unwrap();
+    m.put(
+        "etc/systemd/system/multi-user.target.wants/dhclient6-pd@eth0.service",
+        b"",
+    );
+    let (code, report) = doctor(&m);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(report.contains("warning  dhclient6-pd@eth0.service is enabled but no dhclient"));
+}
+
+#[test]
+fn forwarding_off_and_accept_ra_1() {
+    let m = healthy();
+    m.put("proc/sys/net/ipv6/conf/all/forwarding", b"0\n");
+    finds(
+        &m,
+        "forwarding=0",
+        "sysctl -w net.ipv6.conf.all.forwarding=1",
+    );
+    let m = healthy();
+    m.put("proc/sys/net/ipv6/conf/eth0/accept_ra", b"1\n");
+    finds(&m, "accept_ra=1 with forwarding on", "accept_ra=2");
+}
+
+#[test]
+fn the_same_setting_as_a_flag_and_in_daemon_json() {
+    let m = healthy();
+    m.put(
+        "etc/docker/daemon.json",
+        b"{\"fixed-cidr-v6\": \"2001:db8:0:100::/80\", \"ipv6\": true}",
+    );
+    finds(
+        &m,
+        "fixed-cidr-v6 is both a dockerd flag (/etc/default/docker (DOCKER_OPTS))",
+        "keep one",
+    );
+    finds(&m, "ipv6 is both a dockerd flag", "keep one");
+}
+
+#[test]
+fn docker_opts_under_systemd() {
+    let m = healthy();
+    fs::create_dir_all(m.dir.path().join("run/systemd/system")).unwrap();
+    finds(
+        &m,
+        "docker.service ignores that file",
+        "target = daemon-json",
+    );
+}
+
+#[test]
+fn no_ipv6_subnet_for_docker_at_all() {
+    let m = healthy();
+    fs::remove_file(m.dir.path().join("etc/default/docker")).unwrap();
+    fs::remove_dir_all(m.dir.path().join("proc/200")).unwrap();
+    finds(&m, "docker gets no IPv6 subnet", "DOCKER_OPTS=");
+}
+
+#[test]
+fn an_invalid_or_stale_subnet() {
+    let m = healthy();
+    m.put("etc/docker/ipv6.prefix", b"/80\n");
+    finds(
+        &m,
+        "holds no valid subnet: \"/80\\x0a\"",
+        "let the hook write it",
+    );
+    let m = healthy();
+    m.put("etc/docker/ipv6.prefix", LINE_200.as_bytes());
+    finds(
+        &m,
+        "2001:db8:0:200::/80 in /etc/docker/ipv6.prefix is not inside the delegated prefix (2001:db8:0:100::/60)",
+        "restart the dhclient6-pd unit",
+    );
+    finds(
+        &m,
+        "uses 2001:db8:0:100::/80, but /etc/docker/ipv6.prefix holds 2001:db8:0:200::/80",
+        "restart docker",
+    );
+}
+
+#[test]
+fn daemon_json_wiring_is_checked_too() {
+    let m = healthy();
+    fs::remove_file(m.dir.path().join("etc/default/docker")).unwrap();
+    fs::remove_dir_all(m.dir.path().join("proc/200")).unwrap();
+    m.put(
+        "etc/docker-ipv6-pd/docker-ipv6-pd.conf",
+        b"target = daemon-json\n",
+    );
+    m.put(
+        "etc/docker/daemon.json",
+        b"{\"ipv6\": true, \"fixed-cidr-v6\": \"2001:db8:0:100::/80\"}\n",
+    );
+    let (code, report) = doctor(&m);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("ok       /etc/docker/daemon.json sets fixed-cidr-v6"),
+        "{report}"
+    );
+    m.put(
+        "etc/docker/daemon.json",
+        b"{\"fixed-cidr-v6\": \"2001:db8:0:100::/80\"}\n",
+    );
+    finds(
+        &m,
+        "sets fixed-cidr-v6 but not \"ipv6\": true",
+        "add \"ipv6\": true",
+    );
+    m.put("etc/docker/daemon.json", b"{\"ipv6\": tru");
+    finds(&m, "not valid daemon.json", "fix the JSON");
+}
+
+#[test]
+fn old_docker_with_subnets_longer_than_80() {
+    let m = healthy();
+    m.put(
+        "var/lib/dpkg/status",
+        b"Package: docker-ce\nStatus: install ok installed\nVersion: 5:27.3.1-1~debian.12\n",
+    );
+    m.put(
+        "etc/docker-ipv6-pd/docker-ipv6-pd.conf",
+        b"subnet-size = 96\n",
+    );
+    finds(
+        &m,
+        "docker-ce 5:27.3.1-1~debian.12 gives default-bridge containers",
+        "subnet-size = 80",
+    );
+    m.put(
+        "var/lib/dpkg/status",
+        b"Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.1.1-1\n",
+    );
+    let (_, report) = doctor(&m);
+    assert!(
+        report.contains("ok       docker-ce 5:28.1.1-1 works with /96 subnets"),
+        "{report}"
+    );
+}
+
+#[test]
+fn status_shows_lease_subnet_and_docker() {
+    let m = healthy();
+    let out = run(&m, &["status"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("delegated:  2001:db8:0:100::/60 on eth0, preferred 1800s, valid 3600s, expires 2025-03-15 01:53:20 UTC"),
+        "{text}"
+    );
+    assert!(
+        text.contains("configured: 2001:db8:0:100::/80 in /etc/docker/ipv6.prefix, changed "),
+        "{text}"
+    );
+    assert!(
+        text.contains("docker:     --ipv6 --fixed-cidr-v6=$(cat from /etc/default/docker")
+            || text.contains("from /etc/default/docker (DOCKER_OPTS)"),
+        "{text}"
+    );
+    let out = run(&m, &["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["delegated"][0]["prefix"], "2001:db8:0:100::/60");
+    assert_eq!(
+        json["delegated"][0]["lease_file"],
+        "/var/lib/dhcp/dhclient6.leases"
+    );
+    assert_eq!(json["configured"][0]["subnet"], "2001:db8:0:100::/80");
+    assert_eq!(
+        json["docker_flags"][1]["source"],
+        "running dockerd (pid 200)"
+    );
+}
