@@ -57,6 +57,9 @@ hook=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 # A name with a dot: run-parts --list ignores it, so the set-aside hook never runs.
 saved_hook=$hook.replaced-by-docker-ipv6-pd
 unit=/etc/systemd/system/dhclient6-pd@.service
+dhcpcd_hooks=/usr/lib/dhcpcd/dhcpcd-hooks
+dhcpcd_hook=$dhcpcd_hooks/62-docker-ipv6-pd
+examples=$prefix/share/doc/docker-ipv6-pd/examples/post-change.d
 config=/etc/docker-ipv6-pd/docker-ipv6-pd.conf
 upstart_job=/etc/init/dhclient6-pd.conf
 marker=docker-ipv6-pd
@@ -98,11 +101,22 @@ install_files() {
     tmp=$(mktemp)
     sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/docker-ipv6" >"$tmp"
     install -D -m 0644 "$tmp" "$dest$hook"
-    rm -f "$tmp"
     say "installed $hook (calls $bin_path)"
+
+    # dhcpcd's hook directory is dhcpcd's own: use it where dhcpcd is (always when staging).
+    if [ -n "$dest" ] || [ -d "$dhcpcd_hooks" ]; then
+        sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/dhcpcd-hook" >"$tmp"
+        install -D -m 0644 "$tmp" "$dest$dhcpcd_hook"
+        say "installed $dhcpcd_hook (dhcpcd)"
+    fi
+    rm -f "$tmp"
 
     install -D -m 0644 "$repo/hooks/dhclient6-pd@.service" "$dest$unit"
     say "installed $unit"
+    for example in "$repo"/hooks/examples/post-change.d/*; do
+        install -D -m 0755 "$example" "$dest$examples/$(basename "$example")"
+    done
+    say "installed example post-change hooks in $examples"
     if [ -d "$dest/etc/init" ]; then
         install -m 0644 "$repo/hooks/dhclient6-pd.conf" "$dest$upstart_job"
         say "installed $upstart_job (Upstart)"
@@ -162,8 +176,14 @@ uninstall_files() {
         mv "$dest$saved_hook" "$dest$hook"
         say "put the earlier hook back as $hook"
     fi
+    if ours "$dest$dhcpcd_hook"; then
+        rm -f "$dest$dhcpcd_hook"
+        say "removed $dhcpcd_hook"
+    fi
     rm -f "$dest$unit"
     say "removed $unit"
+    rm -rf "$dest$examples"
+    rmdir "$dest$prefix/share/doc/docker-ipv6-pd/examples" "$dest$prefix/share/doc/docker-ipv6-pd" 2>/dev/null || true
     if ours "$dest$upstart_job"; then
         rm -f "$dest$upstart_job"
         say "removed $upstart_job"

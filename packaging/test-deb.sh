@@ -10,10 +10,13 @@ deb=$(readlink -f "$1")
 
 expected='./etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 ./lib/systemd/system/dhclient6-pd@.service
+./usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd
 ./usr/sbin/docker-ipv6-pd
 ./usr/share/bash-completion/completions/docker-ipv6-pd
 ./usr/share/doc/docker-ipv6-pd/README.md
 ./usr/share/doc/docker-ipv6-pd/copyright
+./usr/share/doc/docker-ipv6-pd/examples/post-change.d/ndppd
+./usr/share/doc/docker-ipv6-pd/examples/post-change.d/nsupdate-aaaa
 ./usr/share/fish/vendor_completions.d/docker-ipv6-pd.fish
 ./usr/share/man/man8/docker-ipv6-pd.8.gz
 ./usr/share/zsh/vendor-completions/_docker-ipv6-pd'
@@ -24,7 +27,7 @@ fi
 echo "ok: file list ($(echo "$files" | wc -l) files)"
 conffiles=$(dpkg-deb -f "$deb" Package >/dev/null && dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 [ "$conffiles" = /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6 ] || { echo "FAIL: conffiles: $conffiles"; exit 1; }
-echo "ok: the shim is the only conffile"
+echo "ok: the dhclient shim is the only conffile"
 scripts=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'preinst|postinst|prerm|postrm' || true)
 [ -z "$scripts" ] || { echo "FAIL: maintainer scripts present: $scripts"; exit 1; }
 echo "ok: no maintainer scripts, so installing or removing never restarts docker"
@@ -53,8 +56,9 @@ chroot "$work/root" sh -c "dpkg -s docker-ipv6-pd | grep -q \"Status: install ok
 echo "ok: dpkg -i"
 out=$(chroot "$work/root" /usr/sbin/docker-ipv6-pd subnet 2001:db8:100::/60)
 [ "$out" = 2001:0db8:0100:0000:0000:0000:0000:0000/80 ] || { echo "FAIL: installed binary said $out"; exit 1; }
-chroot "$work/root" grep -q "/usr/sbin/docker-ipv6-pd" /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
-echo "ok: the installed binary runs, the shim calls /usr/sbin/docker-ipv6-pd"
+chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd$" /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
+chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd --client dhcpcd$" /usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd
+echo "ok: the installed binary runs, both shims call /usr/sbin/docker-ipv6-pd"
 chroot "$work/root" dpkg -P docker-ipv6-pd >/dev/null
 after=$(mktemp)
 chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run \) -prune -o -print | sort" >"$after"

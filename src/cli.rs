@@ -10,7 +10,14 @@ use std::path::PathBuf;
 use clap::{Arg, ArgAction, ArgMatches, value_parser};
 use clap_complete::Shell;
 
-use crate::settings::{InitChoice, Layer, parse_init, parse_service, parse_subnet_size};
+use ipnet::Ipv6Net;
+
+use crate::event::Client;
+use crate::plan::OnLoss;
+use crate::settings::{
+    FallbackNat, InitChoice, Layer, parse_fallback_nat, parse_fallback_prefix, parse_init,
+    parse_service, parse_subnet_size, parse_timeout,
+};
 use crate::target::Target;
 
 const ABOUT: &str = "Give docker the IPv6 subnet of a DHCPv6 delegated prefix";
@@ -66,6 +73,12 @@ pub struct Options {
     pub config: Option<PathBuf>,
     pub target: Option<Target>,
     pub daemon_json: Option<PathBuf>,
+    pub client: Option<Client>,
+    pub on_loss: Option<OnLoss>,
+    pub fallback_prefix: Option<Ipv6Net>,
+    pub fallback_nat: Option<FallbackNat>,
+    pub post_change_dir: Option<PathBuf>,
+    pub post_change_timeout: Option<u64>,
     pub root: Option<PathBuf>,
     pub dry_run: bool,
 }
@@ -82,76 +95,72 @@ pub fn command() -> clap::Command {
         .about(ABOUT)
         .long_about(LONG_ABOUT)
         .arg(
-            Arg::new("prefix-file")
-                .long("prefix-file")
-                .global(true)
-                .value_name("PATH")
-                .env("DOCKER_IPV6_PD_PREFIX_FILE")
+            setting("prefix-file", "DOCKER_IPV6_PD_PREFIX_FILE", "PATH")
                 .value_parser(value_parser!(PathBuf))
                 .help("The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]"),
         )
         .arg(
-            Arg::new("subnet-size")
-                .long("subnet-size")
-                .global(true)
-                .value_name("N")
-                .env("DOCKER_IPV6_PD_SUBNET_SIZE")
+            setting("subnet-size", "DOCKER_IPV6_PD_SUBNET_SIZE", "N")
                 .value_parser(parse_subnet_size)
                 .help("Length of the subnet taken from the delegated prefix [default: 80]"),
         )
         .arg(
-            Arg::new("service")
-                .long("service")
-                .global(true)
-                .value_name("NAME")
-                .env("DOCKER_IPV6_PD_SERVICE")
-                .value_parser(parse_service)
-                .help("The init-system service to restart [default: docker]"),
-        )
-        .arg(
-            Arg::new("init")
-                .long("init")
-                .global(true)
-                .value_name("INIT")
-                .env("DOCKER_IPV6_PD_INIT")
-                .value_parser(parse_init)
-                .help(
-                    "How to restart the service: auto, systemd, openrc or service [default: auto]",
-                ),
-        )
-        .arg(
-            Arg::new("target")
-                .long("target")
-                .global(true)
-                .value_name("TARGET")
-                .env("DOCKER_IPV6_PD_TARGET")
+            setting("target", "DOCKER_IPV6_PD_TARGET", "TARGET")
                 .value_parser(Target::parse)
                 .help("Where the subnet goes: prefix-file, daemon-json or both [default: prefix-file]"),
         )
         .arg(
-            Arg::new("daemon-json")
-                .long("daemon-json")
-                .global(true)
-                .value_name("PATH")
-                .env("DOCKER_IPV6_PD_DAEMON_JSON")
+            setting("daemon-json", "DOCKER_IPV6_PD_DAEMON_JSON", "PATH")
                 .value_parser(value_parser!(PathBuf))
                 .help("Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]"),
         )
         .arg(
-            Arg::new("root")
-                .long("root")
-                .global(true)
-                .value_name("DIR")
-                .env("DOCKER_IPV6_PD_ROOT")
+            setting("service", "DOCKER_IPV6_PD_SERVICE", "NAME")
+                .value_parser(parse_service)
+                .help("The init-system service to restart [default: docker]"),
+        )
+        .arg(
+            setting("init", "DOCKER_IPV6_PD_INIT", "INIT")
+                .value_parser(parse_init)
+                .help("How to restart the service: auto, systemd, openrc or service [default: auto]"),
+        )
+        .arg(
+            setting("client", "DOCKER_IPV6_PD_CLIENT", "CLIENT")
+                .value_parser(Client::parse)
+                .help("The DHCP client whose variables to read: auto, dhclient or dhcpcd [default: auto]"),
+        )
+        .arg(
+            setting("on-loss", "DOCKER_IPV6_PD_ON_LOSS", "POLICY")
+                .value_parser(OnLoss::parse)
+                .help("When the prefix holding the subnet expires or is released: keep, withdraw or fallback [default: keep]"),
+        )
+        .arg(
+            setting("fallback-prefix", "DOCKER_IPV6_PD_FALLBACK_PREFIX", "PREFIX")
+                .value_parser(parse_fallback_prefix)
+                .help("The unique local prefix of --on-loss fallback [default: a /48 in fd00::/8 hashed from /etc/machine-id]"),
+        )
+        .arg(
+            setting("fallback-nat", "DOCKER_IPV6_PD_FALLBACK_NAT", "WHEN")
+                .value_parser(parse_fallback_nat)
+                .help("Masquerade the fallback subnet with ip6tables: auto (when docker does not), always or never [default: auto]"),
+        )
+        .arg(
+            setting("post-change-dir", "DOCKER_IPV6_PD_POST_CHANGE_DIR", "DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help("Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]"),
+        )
+        .arg(
+            setting("post-change-timeout", "DOCKER_IPV6_PD_POST_CHANGE_TIMEOUT", "SECONDS")
+                .value_parser(parse_timeout)
+                .help("How long each post-change hook may run before it is killed [default: 30]"),
+        )
+        .arg(
+            setting("root", "DOCKER_IPV6_PD_ROOT", "DIR")
                 .value_parser(value_parser!(PathBuf))
                 .help("Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]"),
         )
         .arg(
-            Arg::new("config")
-                .long("config")
-                .global(true)
-                .value_name("PATH")
-                .env("DOCKER_IPV6_PD_CONFIG")
+            setting("config", "DOCKER_IPV6_PD_CONFIG", "PATH")
                 .value_parser(value_parser!(PathBuf))
                 .help("The configuration file [default: /etc/docker-ipv6-pd/docker-ipv6-pd.conf]"),
         )
@@ -202,6 +211,15 @@ pub fn command() -> clap::Command {
                         .help("A delegated prefix, such as 2001:db8:100::/60"),
                 ),
         )
+}
+
+/// An option every subcommand takes, with its environment variable.
+fn setting(id: &'static str, env: &'static str, value_name: &'static str) -> Arg {
+    Arg::new(id)
+        .long(id)
+        .global(true)
+        .value_name(value_name)
+        .env(env)
 }
 
 impl Cli {
@@ -259,6 +277,12 @@ impl Cli {
                 config: options.get_one::<PathBuf>("config").cloned(),
                 target: options.get_one::<Target>("target").copied(),
                 daemon_json: options.get_one::<PathBuf>("daemon-json").cloned(),
+                client: options.get_one::<Client>("client").copied(),
+                on_loss: options.get_one::<OnLoss>("on-loss").copied(),
+                fallback_prefix: options.get_one::<Ipv6Net>("fallback-prefix").copied(),
+                fallback_nat: options.get_one::<FallbackNat>("fallback-nat").copied(),
+                post_change_dir: options.get_one::<PathBuf>("post-change-dir").cloned(),
+                post_change_timeout: options.get_one::<u64>("post-change-timeout").copied(),
                 root: options.get_one::<PathBuf>("root").cloned(),
                 dry_run: options.get_flag("dry-run"),
             },
@@ -276,6 +300,12 @@ impl Options {
             init: self.init,
             target: self.target,
             daemon_json: self.daemon_json.clone(),
+            client: self.client,
+            on_loss: self.on_loss,
+            fallback_prefix: self.fallback_prefix,
+            fallback_nat: self.fallback_nat,
+            post_change_dir: self.post_change_dir.clone(),
+            post_change_timeout: self.post_change_timeout,
         }
     }
 }

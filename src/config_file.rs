@@ -9,8 +9,29 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::settings::{Layer, parse_init, parse_service, parse_subnet_size};
+use crate::event::Client;
+use crate::plan::OnLoss;
+use crate::settings::{
+    Layer, parse_fallback_nat, parse_fallback_prefix, parse_init, parse_service, parse_subnet_size,
+    parse_timeout,
+};
 use crate::target::Target;
+
+/// The keys a configuration file may hold: the long option names.
+pub const KNOWN_KEYS: [&str; 12] = [
+    "prefix-file",
+    "subnet-size",
+    "target",
+    "daemon-json",
+    "service",
+    "init",
+    "client",
+    "on-loss",
+    "fallback-prefix",
+    "fallback-nat",
+    "post-change-dir",
+    "post-change-timeout",
+];
 
 /// A configuration file that cannot be read or makes no sense (exit status 2).
 #[derive(Debug)]
@@ -56,11 +77,25 @@ pub fn parse(text: &str) -> Result<Layer> {
             "init" => layer.init = Some(parse_init(value).map_err(bad)?),
             "target" => layer.target = Some(Target::parse(value).map_err(bad)?),
             "daemon-json" if !value.is_empty() => layer.daemon_json = Some(PathBuf::from(value)),
-            "prefix-file" | "daemon-json" => return Err(bad("needs a path".into())),
+            "client" => layer.client = Some(Client::parse(value).map_err(bad)?),
+            "on-loss" => layer.on_loss = Some(OnLoss::parse(value).map_err(bad)?),
+            "fallback-prefix" => {
+                layer.fallback_prefix = Some(parse_fallback_prefix(value).map_err(bad)?)
+            }
+            "fallback-nat" => layer.fallback_nat = Some(parse_fallback_nat(value).map_err(bad)?),
+            "post-change-dir" if !value.is_empty() => {
+                layer.post_change_dir = Some(PathBuf::from(value))
+            }
+            "post-change-timeout" => {
+                layer.post_change_timeout = Some(parse_timeout(value).map_err(bad)?)
+            }
+            "prefix-file" | "daemon-json" | "post-change-dir" => {
+                return Err(bad("needs a path".into()));
+            }
             _ => {
                 return Err(anyhow!(
-                    "line {number}: unknown key {key:?} (known: prefix-file, subnet-size, \
-                     service, init, target, daemon-json)"
+                    "line {number}: unknown key {key:?} (known: {})",
+                    KNOWN_KEYS.join(", ")
                 ));
             }
         }
@@ -88,8 +123,27 @@ mod tests {
                 init: Some(InitChoice::Systemd),
                 target: Some(Target::Both),
                 daemon_json: Some(PathBuf::from("/srv/daemon.json")),
+                ..Layer::default()
             }
         );
+    }
+
+    #[test]
+    fn parses_the_loss_and_hook_keys() {
+        let layer = parse(
+            "client = dhcpcd\non-loss = fallback\nfallback-prefix = fd12:3456:789a::/48\n\
+             fallback-nat = never\npost-change-dir = /srv/hooks\npost-change-timeout = 5\n",
+        )
+        .unwrap();
+        assert_eq!(layer.client, Some(Client::Dhcpcd));
+        assert_eq!(layer.on_loss, Some(OnLoss::Fallback));
+        assert_eq!(
+            layer.fallback_prefix.unwrap().to_string(),
+            "fd12:3456:789a::/48"
+        );
+        assert_eq!(layer.post_change_timeout, Some(5));
+        assert!(parse("on-loss = panic").is_err());
+        assert!(parse("fallback-prefix = 2001:db8::/48").is_err());
     }
 
     #[test]

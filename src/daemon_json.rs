@@ -65,6 +65,11 @@ impl DaemonJson {
             && self.0.get(FIXED_CIDR_V6).and_then(Value::as_str) == Some(&compressed(subnet))
     }
 
+    /// A boolean key's value, when it is a boolean.
+    pub fn get_bool(&self, key: &str) -> Option<bool> {
+        self.0.get(key)?.as_bool()
+    }
+
     /// Whether a key is set at all (for conflict checks).
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)
@@ -76,6 +81,20 @@ impl DaemonJson {
         let mut map = self.0.clone();
         map.insert(IPV6.to_string(), Value::Bool(true));
         map.insert(FIXED_CIDR_V6.to_string(), Value::String(compressed(subnet)));
+        let mut bytes = serde_json::to_vec_pretty(&Value::Object(map)).expect("a map serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+impl DaemonJson {
+    /// The file's new bytes without a subnet: `fixed-cidr-v6` removed and `ipv6` false, so
+    /// docker's default bridge runs without IPv6 until a prefix returns (a bridge with IPv6
+    /// on and no subnet fails to start on some docker versions).
+    pub fn without_subnet(&self) -> Vec<u8> {
+        let mut map = self.0.clone();
+        map.shift_remove(FIXED_CIDR_V6);
+        map.insert(IPV6.to_string(), Value::Bool(false));
         let mut bytes = serde_json::to_vec_pretty(&Value::Object(map)).expect("a map serialises");
         bytes.push(b'\n');
         bytes
@@ -142,6 +161,18 @@ mod tests {
         );
         assert!(after.contains("\"f\": 1.50"), "number changed: {after}");
         assert!(after.contains("\"size\": 24"));
+    }
+
+    #[test]
+    fn withdrawing_removes_the_subnet_and_turns_ipv6_off() {
+        let json = DaemonJson::parse(Some(
+            br#"{"debug": true, "ipv6": true, "fixed-cidr-v6": "2001:db8::/80", "mtu": 1400}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(json.without_subnet()).unwrap(),
+            "{\n  \"debug\": true,\n  \"ipv6\": false,\n  \"mtu\": 1400\n}\n"
+        );
     }
 
     #[test]

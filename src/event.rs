@@ -1,171 +1,203 @@
-//! The dhclient environment, read once into a typed event before anything acts on it.
+//! The DHCP client's environment, read once into a typed event before anything acts on it.
 //!
-//! dhclient-script passes the lease as environment variables (see FACTS.md): for prefix
-//! delegation `new_ip6_prefix`, `old_ip6_prefix`, `new_max_life`, `new_preferred_life` and
-//! `reason`. An empty variable counts as unset, as it does for the published hook's `[ ! -z ]`.
+//! dhclient calls its script once per delegated prefix (`new_ip6_prefix`, `old_ip6_prefix`,
+//! lifetimes); dhcpcd calls its hooks once per event with every prefix of the lease
+//! (`new_dhcp6_ia_pd1_prefix1` and its `_length`, `_pltime`, `_vltime`). Both become one
+//! [`HookEvent`]. An empty variable counts as unset, as for the published hook's `[ ! -z ]`.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use ipnet::Ipv6Net;
 
-use crate::prefix::{DelegatedPrefix, InputError, parse_delegated, parse_prefix};
+use crate::prefix::{DelegatedPrefix, InputError};
+use crate::{dhclient_env, dhcpcd_env};
+
+/// Reasons that say the lease is gone, for both clients.
+pub const LOSS_REASONS: [&str; 3] = ["EXPIRE6", "RELEASE6", "STOP6"];
+
+/// The process environment (or a test's), looked up by name.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: Vec<(String, OsString)>,
+}
+
+impl Env {
+    /// This process's environment (variables whose names are not text are left out).
+    pub fn from_process() -> Env {
+        Env::from_pairs(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))))
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, OsString)>) -> Env {
+        Env {
+            vars: pairs.into_iter().collect(),
+        }
+    }
+
+    /// The value of `name`, unless unset or empty.
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_os_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every variable name.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+/// Which DHCP client ran us (`--client`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// Recognise the client from the variables present.
+    Auto,
+    Dhclient,
+    Dhcpcd,
+}
+
+impl Client {
+    pub fn parse(text: &str) -> Result<Client, String> {
+        match text {
+            "auto" => Ok(Client::Auto),
+            "dhclient" => Ok(Client::Dhclient),
+            "dhcpcd" => Ok(Client::Dhcpcd),
+            _ => Err(format!("{text:?} is not one of auto, dhclient, dhcpcd")),
+        }
+    }
+
+    /// `Auto` resolved: dhcpcd when any of its prefix-delegation variables is present.
+    pub fn resolve(self, env: &Env) -> Client {
+        match self {
+            Client::Auto if env.names().any(dhcpcd_env::is_dhcpcd_variable) => Client::Dhcpcd,
+            Client::Auto => Client::Dhclient,
+            other => other,
+        }
+    }
+}
+
+/// A prefix the event delegates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewPrefix {
+    pub delegated: DelegatedPrefix,
+    /// The server withdrew it (a lifetime of 0): it must not become docker's subnet.
+    pub withdrawn: bool,
+}
 
 /// What one call of the hook is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HookEvent {
-    /// dhclient's `reason` (BOUND6, RENEW6, ...), for the log only: decisions rest on the
-    /// prefixes, since a stale prefix comes back as BOUND6 just like a new one.
+    /// The client's `reason` (BOUND6, RENEW6, ...). Decisions rest on the prefixes, since a
+    /// stale prefix comes back as BOUND6 just like a new one; only the loss reasons count.
     pub reason: String,
-    /// The prefix in `new_ip6_prefix`, when there is one.
-    pub new: Option<DelegatedPrefix>,
-    /// The prefix in `old_ip6_prefix`, when there is one.
-    pub old: Option<Ipv6Net>,
-    /// The server withdrew the new prefix (a lifetime of 0).
-    pub withdrawn: bool,
+    /// The prefixes delegated now, in message order (dhclient: at most one).
+    pub new: Vec<NewPrefix>,
+    /// The prefixes of the previous lease.
+    pub old: Vec<Ipv6Net>,
+    /// The event lists every prefix of the lease (dhcpcd), not one prefix per call
+    /// (dhclient): a configured subnet in none of them belongs to a prefix that is gone.
+    pub complete: bool,
 }
 
 impl HookEvent {
-    /// Reads the event through `lookup` (the process environment in production).
-    pub fn read(
-        lookup: impl Fn(&str) -> Option<OsString>,
-        subnet_size: u8,
-    ) -> Result<HookEvent, InputError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        let reason = get("reason")
+    /// Reads the event from `env` as `client` passes it.
+    pub fn read(env: &Env, subnet_size: u8, client: Client) -> Result<HookEvent, InputError> {
+        let reason = env
+            .get("reason")
             .map(|r| r.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let Some(raw_new) = get("new_ip6_prefix") else {
-            return Ok(HookEvent {
-                reason,
-                new: None,
-                old: None,
-                withdrawn: false,
-            });
-        };
-        let new = parse_delegated("new_ip6_prefix", &raw_new, subnet_size)?;
-        let old = match get("old_ip6_prefix") {
-            Some(raw) => Some(parse_prefix("old_ip6_prefix", &raw)?),
-            None => None,
-        };
-        let mut withdrawn = false;
-        for var in ["new_max_life", "new_preferred_life"] {
-            if let Some(raw) = get(var) {
-                withdrawn |= parse_lifetime(var, &raw)? == 0;
+        let loss = LOSS_REASONS.contains(&reason.as_str());
+        let (new, old, complete) = match client.resolve(env) {
+            Client::Dhcpcd => {
+                let (new, old) = dhcpcd_env::read(env, subnet_size)?;
+                (new, old, true)
             }
-        }
+            _ => {
+                let (new, old) = dhclient_env::read(env, subnet_size, loss)?;
+                (new, old, false)
+            }
+        };
         Ok(HookEvent {
             reason,
-            new: Some(new),
+            new,
             old,
-            withdrawn,
+            complete,
         })
     }
 
-    /// True when the new prefix is the one of the previous lease: a renewal, whatever the
+    /// True when the event says the lease is gone (EXPIRE6, RELEASE6, STOP6).
+    pub fn is_loss(&self) -> bool {
+        self.new.is_empty() && LOSS_REASONS.contains(&self.reason.as_str())
+    }
+
+    /// True when `prefix` was in the previous lease: its event is a renewal, whatever the
     /// reason says. Compared as networks, so spellings and host bits do not matter.
-    pub fn is_renewal(&self) -> bool {
-        match (&self.new, &self.old) {
-            (Some(new), Some(old)) => same_network(&new.prefix, old),
-            _ => false,
-        }
+    pub fn was_in_old_lease(&self, prefix: &Ipv6Net) -> bool {
+        self.old.iter().any(|old| old.trunc() == prefix.trunc())
     }
 }
 
-fn same_network(a: &Ipv6Net, b: &Ipv6Net) -> bool {
-    a.trunc() == b.trunc()
-}
-
-fn parse_lifetime(var: &str, raw: &OsStr) -> Result<u64, InputError> {
+/// A lifetime in seconds.
+pub fn parse_lifetime(var: &str, raw: &OsStr) -> Result<u64, InputError> {
     let bytes = raw.as_bytes();
     std::str::from_utf8(bytes)
         .ok()
-        .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| InputError::new(var, bytes, "not a lifetime in seconds"))
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
 
-    fn event(vars: &[(&str, &str)]) -> Result<HookEvent, InputError> {
-        let vars: Vec<(String, OsString)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), OsString::from(v)))
-            .collect();
-        HookEvent::read(
-            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
-            80,
-        )
+    pub fn env(vars: &[(&str, &str)]) -> Env {
+        Env::from_pairs(vars.iter().map(|(k, v)| (k.to_string(), OsString::from(v))))
     }
 
     #[test]
-    fn no_new_prefix_means_nothing_to_act_on_even_with_garbage_elsewhere() {
-        let e = event(&[("reason", "EXPIRE6"), ("old_ip6_prefix", "junk")]).unwrap();
-        assert_eq!(e.new, None);
-        assert_eq!(e.reason, "EXPIRE6");
-        let e = event(&[("new_ip6_prefix", "")]).unwrap();
-        assert_eq!(e.new, None);
+    fn empty_variables_count_as_unset_and_the_last_value_wins() {
+        let e = env(&[("a", "1"), ("a", "2"), ("b", "")]);
+        assert_eq!(e.get("a"), Some(OsStr::new("2")));
+        assert_eq!(e.get("b"), None);
+        assert_eq!(e.get("c"), None);
     }
 
     #[test]
-    fn a_bound_prefix_is_read_with_its_subnet() {
-        let e = event(&[
+    fn the_client_is_recognised_from_its_variables() {
+        let dhcpcd = env(&[
             ("reason", "BOUND6"),
-            ("new_ip6_prefix", "2001:db8:100::/60"),
-        ])
-        .unwrap();
-        let new = e.new.unwrap();
-        assert_eq!(
-            new.subnet.to_string(),
-            "2001:0db8:0100:0000:0000:0000:0000:0000/80"
-        );
-        assert!(!e.is_renewal());
-        assert!(!e.withdrawn);
-    }
-
-    #[test]
-    fn renewal_compares_networks_not_strings() {
-        let e = event(&[
-            ("new_ip6_prefix", "2001:db8:100::/60"),
-            ("old_ip6_prefix", "2001:0DB8:0100:0000::1/60"),
-        ])
-        .unwrap();
-        assert!(e.is_renewal());
-        let e = event(&[
-            ("new_ip6_prefix", "2001:db8:100::/60"),
-            ("old_ip6_prefix", "2001:db8:100::/56"),
-        ])
-        .unwrap();
-        assert!(!e.is_renewal());
-    }
-
-    #[test]
-    fn a_zero_lifetime_marks_the_prefix_withdrawn() {
-        for var in ["new_max_life", "new_preferred_life"] {
-            let e = event(&[("new_ip6_prefix", "2001:db8:100::/60"), (var, "0")]).unwrap();
-            assert!(e.withdrawn, "{var}=0");
-        }
-        let e = event(&[
-            ("new_ip6_prefix", "2001:db8:100::/60"),
-            ("new_max_life", "3600"),
-            ("new_preferred_life", "1800"),
-        ])
-        .unwrap();
-        assert!(!e.withdrawn);
-    }
-
-    #[test]
-    fn bad_old_prefix_or_lifetime_is_refused_by_name() {
-        let err = event(&[("new_ip6_prefix", "2001:db8::/60"), ("old_ip6_prefix", "x")]);
-        assert_eq!(err.unwrap_err().var, "old_ip6_prefix");
-        let err = event(&[("new_ip6_prefix", "2001:db8::/60"), ("new_max_life", "-1")]);
-        assert_eq!(err.unwrap_err().var, "new_max_life");
-        let err = event(&[
-            ("new_ip6_prefix", "2001:db8::/60"),
-            ("new_preferred_life", "1e3"),
+            ("new_dhcp6_ia_pd1_prefix1", "2001:db8::"),
         ]);
-        assert_eq!(err.unwrap_err().var, "new_preferred_life");
+        assert_eq!(Client::Auto.resolve(&dhcpcd), Client::Dhcpcd);
+        let dhclient = env(&[("reason", "BOUND6"), ("new_ip6_prefix", "2001:db8::/60")]);
+        assert_eq!(Client::Auto.resolve(&dhclient), Client::Dhclient);
+        assert_eq!(Client::Dhcpcd.resolve(&dhclient), Client::Dhcpcd);
+        assert!(Client::parse("udhcpc").is_err());
+    }
+
+    #[test]
+    fn loss_needs_a_loss_reason_and_no_new_prefix() {
+        let e = HookEvent::read(
+            &env(&[("reason", "EXPIRE6"), ("old_ip6_prefix", "2001:db8::/60")]),
+            80,
+            Client::Auto,
+        )
+        .unwrap();
+        assert!(e.is_loss());
+        assert!(e.was_in_old_lease(&"2001:db8::1/60".parse().unwrap()));
+        let e = HookEvent::read(&env(&[("reason", "DEPREF6")]), 80, Client::Auto).unwrap();
+        assert!(!e.is_loss());
+    }
+
+    #[test]
+    fn lifetimes_are_plain_decimal_seconds() {
+        assert_eq!(parse_lifetime("v", OsStr::new("3600")), Ok(3600));
+        for bad in ["-1", "1e3", " 1", "0x10", ""] {
+            assert!(parse_lifetime("v", OsStr::new(bad)).is_err(), "{bad}");
+        }
     }
 }

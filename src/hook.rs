@@ -1,18 +1,24 @@
 //! One run of the hook: read the event, decide under the lock, carry the plan out.
 
-use std::ffi::OsString;
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use ipnet::Ipv6Net;
 
 use crate::atomic_file::{AtomicFile, DirLock};
+use crate::config_file::ConfigError;
+use crate::daemon_json::DaemonJson;
 use crate::docker_flags;
-use crate::event::HookEvent;
+use crate::event::{Env, HookEvent};
+use crate::fallback;
 use crate::init_system::{self, InitSystem};
 use crate::log;
-use crate::plan::{Plan, decide};
-use crate::settings::{InitChoice, Settings};
+use crate::plan::{LossAction, OnLoss, Plan, Policy, decide};
+use crate::post_change::{self, Change};
+use crate::settings::{FallbackNat, InitChoice, Settings};
+use crate::subnet::Subnet;
 use crate::target::{Contents, Kind};
 
 /// The files were written but docker did not restart (exit status 4).
@@ -34,8 +40,8 @@ struct TargetFile {
 }
 
 /// Runs the hook for the event in `env` (the process environment in production).
-pub fn run(settings: &Settings, env: impl Fn(&str) -> Option<OsString>) -> Result<()> {
-    let event = HookEvent::read(env, settings.subnet_size)?;
+pub fn run(settings: &Settings, env: &Env) -> Result<()> {
+    let event = HookEvent::read(env, settings.subnet_size, settings.client)?;
     let targets: Vec<TargetFile> = settings
         .target
         .kinds()
@@ -45,57 +51,191 @@ pub fn run(settings: &Settings, env: impl Fn(&str) -> Option<OsString>) -> Resul
             file: AtomicFile::new(settings.path(kind)),
         })
         .collect();
+    if event.new.is_empty() && !event.is_loss() && !settings.dry_run {
+        // PREINIT6, DEPREF6 and the like: no I/O at all.
+        return Ok(());
+    }
+    let policy = policy(settings)?;
     if settings.dry_run {
         let contents = read_all(&targets)?;
-        let plan = decide(&event, &contents);
+        let plan = decide(&event, &contents, &policy);
         print!(
             "{}",
             dry_run_report(settings, &event, &plan, &targets, &contents)
         );
         return Ok(());
     }
-    if event.new.is_none() {
-        // PREINIT6, DEPREF6, EXPIRE6, RELEASE6, STOP6: no I/O at all.
-        return Ok(());
-    }
     let _locks = lock_all(&targets)?;
     let contents = read_all(&targets)?;
-    let plan = decide(&event, &contents);
-    let Plan::Apply {
-        subnet,
-        write,
-        restart,
-    } = plan
-    else {
-        log::info(&plan.describe(&event));
-        return Ok(());
-    };
-    if write {
-        if targets.iter().any(|t| t.kind == Kind::DaemonJson) {
-            refuse_flag_conflicts(&settings.root)?;
-        }
-        for (target, current) in targets.iter().zip(&contents) {
-            if current.holds(&subnet) {
-                continue;
+    let plan = decide(&event, &contents, &policy);
+    let before = contents.iter().find_map(Contents::held);
+    let description = plan.describe(&event);
+    let (prefix, after) = match plan {
+        Plan::Apply {
+            prefix,
+            subnet,
+            write,
+            restart,
+        } => {
+            if write {
+                write_targets(settings, &targets, &contents, &description, |c| {
+                    (!c.holds(&subnet)).then(|| c.updated(&subnet))
+                })?;
             }
-            let path = target.file.path().display();
-            target
-                .file
-                .replace(&current.updated(&subnet))
-                .with_context(|| format!("could not write {path} (left as it was)"))?;
-            log::info(&format!("{}; wrote it to {path}", plan.describe(&event)));
+            if let Some(fallback) = policy.fallback
+                && before == Some(fallback.net())
+                && let Err(e) = fallback::remove_nat66(&fallback.net())
+            {
+                log::warning(&format!("removing the fallback's NAT66 rule: {e:#}"));
+            }
+            if !restart {
+                return finish(settings, &event, before, Some(subnet.net()), prefix, Ok(()));
+            }
+            (prefix, Some(subnet.net()))
         }
+        Plan::Lost {
+            prefix,
+            action: LossAction::Withdraw,
+            ..
+        } => {
+            write_targets(settings, &targets, &contents, &description, |c| {
+                c.held().is_some().then(|| c.withdrawn())
+            })?;
+            (prefix, None)
+        }
+        Plan::Lost {
+            prefix,
+            action: LossAction::Fallback { subnet },
+            ..
+        } => {
+            write_targets(settings, &targets, &contents, &description, |c| {
+                (!c.holds(&subnet)).then(|| c.updated(&subnet))
+            })?;
+            if needs_nat66(settings, &targets, &contents) {
+                fallback::add_nat66(&subnet.net())
+                    .context("adding the NAT66 rule for the fallback subnet")?;
+                log::info(&format!(
+                    "masquerading {} (ip6tables, nat POSTROUTING)",
+                    subnet.net()
+                ));
+            }
+            (prefix, Some(subnet.net()))
+        }
+        _ => {
+            log::info(&description);
+            return Ok(());
+        }
+    };
+    let restarted = restart_docker(settings, after);
+    finish(settings, &event, before, after, prefix, restarted)
+}
+
+/// Runs the post-change hooks when the configured subnet changed, then returns `result`.
+fn finish(
+    settings: &Settings,
+    event: &HookEvent,
+    before: Option<Ipv6Net>,
+    after: Option<Ipv6Net>,
+    prefix: Ipv6Net,
+    result: Result<()>,
+) -> Result<()> {
+    if before != after {
+        let show = |n: Option<Ipv6Net>| n.map(|n| n.to_string()).unwrap_or_default();
+        let change = Change {
+            subnet: show(after),
+            old_subnet: show(before),
+            prefix: prefix.to_string(),
+            reason: event.reason.clone(),
+        };
+        let timeout = Duration::from_secs(settings.post_change_timeout);
+        post_change::run_all(&settings.post_change_dir, &change, timeout);
     }
-    if restart {
-        let argv = restart_command(settings);
-        init_system::run(&argv).map_err(|e| {
-            RestartFailed(format!(
-                "the configuration holds {subnet}, but restarting docker failed: {e:#}"
-            ))
-        })?;
-        log::info(&format!("restarted docker: {}", argv.join(" ")));
+    result
+}
+
+/// Writes each target `new_bytes` gives bytes for, logging each write.
+fn write_targets(
+    settings: &Settings,
+    targets: &[TargetFile],
+    contents: &[Contents],
+    description: &str,
+    new_bytes: impl Fn(&Contents) -> Option<Vec<u8>>,
+) -> Result<()> {
+    let writes: Vec<(&TargetFile, Vec<u8>)> = targets
+        .iter()
+        .zip(contents)
+        .filter_map(|(t, c)| Some((t, new_bytes(c)?)))
+        .collect();
+    if writes.iter().any(|(t, _)| t.kind == Kind::DaemonJson) {
+        refuse_flag_conflicts(&settings.root)?;
+    }
+    for (target, bytes) in writes {
+        let path = target.file.path().display();
+        target
+            .file
+            .replace(&bytes)
+            .with_context(|| format!("could not write {path} (left as it was)"))?;
+        log::info(&format!("{description}; wrote {path}"));
     }
     Ok(())
+}
+
+fn restart_docker(settings: &Settings, subnet: Option<Ipv6Net>) -> Result<()> {
+    let argv = restart_command(settings);
+    init_system::run(&argv).map_err(|e| {
+        let now = subnet.map_or("no subnet".to_string(), |s| s.to_string());
+        anyhow!(RestartFailed(format!(
+            "the configuration holds {now}, but restarting docker failed: {e:#}"
+        )))
+    })?;
+    log::info(&format!("restarted docker: {}", argv.join(" ")));
+    Ok(())
+}
+
+/// The loss policy, with the fallback subnet when it may be in use.
+fn policy(settings: &Settings) -> Result<Policy> {
+    let wanted = settings.on_loss == OnLoss::Fallback || settings.fallback_prefix.is_some();
+    let fallback = if wanted {
+        let prefix = settings
+            .fallback_prefix
+            .unwrap_or_else(|| fallback::host_ula(&settings.root));
+        let subnet = Subnet::first_of(prefix, settings.subnet_size).ok_or_else(|| {
+            ConfigError(format!(
+                "fallback-prefix {prefix} cannot hold a /{} subnet",
+                settings.subnet_size
+            ))
+        })?;
+        Some(subnet)
+    } else {
+        None
+    };
+    Ok(Policy {
+        on_loss: settings.on_loss,
+        fallback,
+    })
+}
+
+/// Whether the fallback subnet needs our own masquerade rule.
+fn needs_nat66(settings: &Settings, targets: &[TargetFile], contents: &[Contents]) -> bool {
+    match settings.fallback_nat {
+        FallbackNat::Always => true,
+        FallbackNat::Never => false,
+        FallbackNat::Auto => {
+            let json = targets
+                .iter()
+                .zip(contents)
+                .find_map(|(t, c)| match (t.kind, c) {
+                    (Kind::DaemonJson, Contents::DaemonJson(json)) => Some(json.clone()),
+                    _ => None,
+                })
+                .or_else(|| {
+                    let bytes = std::fs::read(&settings.daemon_json).ok();
+                    DaemonJson::parse(bytes.as_deref()).ok()
+                })
+                .unwrap_or_default();
+            !fallback::docker_masquerades(fallback::dockerd_major_version(), &json)
+        }
+    }
 }
 
 /// Locks each distinct directory once (two flocks on one directory from one process would
@@ -153,26 +293,37 @@ fn dry_run_report(
     contents: &[Contents],
 ) -> String {
     let mut out = format!("{}\n", plan.describe(event));
-    let Plan::Apply {
-        subnet, restart, ..
-    } = plan
-    else {
-        return out;
+    let (subnet, restart) = match plan {
+        Plan::Apply {
+            subnet, restart, ..
+        } => (Some(*subnet), *restart),
+        Plan::Lost {
+            action: LossAction::Fallback { subnet },
+            ..
+        } => (Some(*subnet), true),
+        Plan::Lost {
+            action: LossAction::Withdraw,
+            ..
+        } => (None, true),
+        _ => return out,
     };
     for (target, current) in targets.iter().zip(contents) {
         let path = target.file.path().display();
-        if current.holds(subnet) {
-            out += &format!("would leave {path} as it is (it already holds {subnet})\n");
-        } else if target.kind == Kind::DaemonJson {
-            out += &format!(
-                "would set ipv6 and fixed-cidr-v6 to {} in {path}\n",
-                subnet.net()
-            );
-        } else {
-            out += &format!("would write {subnet} to {path}\n");
+        match subnet {
+            Some(s) if current.holds(&s) => {
+                out += &format!("would leave {path} as it is (it already holds {s})\n");
+            }
+            Some(s) if target.kind == Kind::DaemonJson => {
+                out += &format!(
+                    "would set ipv6 and fixed-cidr-v6 to {} in {path}\n",
+                    s.net()
+                );
+            }
+            Some(s) => out += &format!("would write {s} to {path}\n"),
+            None => out += &format!("would take the subnet out of {path}\n"),
         }
     }
-    if *restart {
+    if restart {
         out += &format!(
             "would restart docker: {}\n",
             restart_command(settings).join(" ")

@@ -3,6 +3,7 @@
 use std::process::ExitCode as ProcessExitCode;
 
 use docker_ipv6_pd::cli::{Cli, Command};
+use docker_ipv6_pd::event::Env;
 use docker_ipv6_pd::exit_code::ExitCode;
 use docker_ipv6_pd::hook::RestartFailed;
 use docker_ipv6_pd::prefix::parse_delegated;
@@ -43,7 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     )?;
     let settings = Settings::merge(cli.options.layer(), config, root, cli.options.dry_run);
     match cli.command {
-        None => hook::run(&settings, |name| std::env::var_os(name))?,
+        None => hook::run(&settings, &Env::from_process())?,
         Some(Command::Subnet { prefix }) => {
             let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
             println!("{}", delegated.subnet);

@@ -3,7 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
+use ipnet::Ipv6Net;
+
+use crate::event::Client;
+use crate::plan::OnLoss;
 use crate::target::{Kind, Target};
+
+/// When the fallback subnet gets our own NAT66 rule (`--fallback-nat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FallbackNat {
+    /// When docker does not masquerade IPv6 itself (before Docker 27, or ip6tables off).
+    Auto,
+    Always,
+    Never,
+}
 
 /// Where the subnet goes when no one says otherwise: the file the seed's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
@@ -13,6 +26,10 @@ pub const DEFAULT_SUBNET_SIZE: u8 = 80;
 pub const DEFAULT_SERVICE: &str = "docker";
 /// Docker's own configuration file, for `--target daemon-json`.
 pub const DEFAULT_DAEMON_JSON: &str = "/etc/docker/daemon.json";
+/// Where post-change hooks live.
+pub const DEFAULT_POST_CHANGE_DIR: &str = "/etc/docker-ipv6-pd/post-change.d";
+/// How long a post-change hook may run, in seconds.
+pub const DEFAULT_POST_CHANGE_TIMEOUT: u64 = 30;
 /// The configuration file read when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "/etc/docker-ipv6-pd/docker-ipv6-pd.conf";
 
@@ -38,6 +55,13 @@ pub struct Settings {
     pub init: InitChoice,
     pub target: Target,
     pub daemon_json: PathBuf,
+    pub client: Client,
+    pub on_loss: OnLoss,
+    /// `None`: derived from the machine id when needed.
+    pub fallback_prefix: Option<Ipv6Net>,
+    pub fallback_nat: FallbackNat,
+    pub post_change_dir: PathBuf,
+    pub post_change_timeout: u64,
     /// Where the system's own files (/proc, /run, /etc/default/docker, ...) are looked up:
     /// `/` but in tests and when inspecting a mounted system.
     pub root: PathBuf,
@@ -54,6 +78,12 @@ pub struct Layer {
     pub init: Option<InitChoice>,
     pub target: Option<Target>,
     pub daemon_json: Option<PathBuf>,
+    pub client: Option<Client>,
+    pub on_loss: Option<OnLoss>,
+    pub fallback_prefix: Option<Ipv6Net>,
+    pub fallback_nat: Option<FallbackNat>,
+    pub post_change_dir: Option<PathBuf>,
+    pub post_change_timeout: Option<u64>,
 }
 
 impl Settings {
@@ -78,6 +108,21 @@ impl Settings {
                 .daemon_json
                 .or(second.daemon_json)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DAEMON_JSON)),
+            client: first.client.or(second.client).unwrap_or(Client::Auto),
+            on_loss: first.on_loss.or(second.on_loss).unwrap_or(OnLoss::Keep),
+            fallback_prefix: first.fallback_prefix.or(second.fallback_prefix),
+            fallback_nat: first
+                .fallback_nat
+                .or(second.fallback_nat)
+                .unwrap_or(FallbackNat::Auto),
+            post_change_dir: first
+                .post_change_dir
+                .or(second.post_change_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_POST_CHANGE_DIR)),
+            post_change_timeout: first
+                .post_change_timeout
+                .or(second.post_change_timeout)
+                .unwrap_or(DEFAULT_POST_CHANGE_TIMEOUT),
             root,
             dry_run,
         }
@@ -110,6 +155,39 @@ pub fn parse_service(text: &str) -> Result<String, String> {
         Err(format!(
             "{text:?} is not a service name (letters, digits and @._:- only)"
         ))
+    }
+}
+
+/// A fallback prefix: a unique local prefix (fc00::/7).
+pub fn parse_fallback_prefix(text: &str) -> Result<Ipv6Net, String> {
+    let net: Ipv6Net = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IPv6 prefix"))?;
+    let ula: Ipv6Net = "fc00::/7".parse().expect("valid constant");
+    if ula.contains(&net) {
+        Ok(net.trunc())
+    } else {
+        Err(format!("{text:?} is not a unique local prefix (fc00::/7)"))
+    }
+}
+
+/// A `--fallback-nat` value.
+pub fn parse_fallback_nat(text: &str) -> Result<FallbackNat, String> {
+    match text {
+        "auto" => Ok(FallbackNat::Auto),
+        "always" => Ok(FallbackNat::Always),
+        "never" => Ok(FallbackNat::Never),
+        _ => Err(format!("{text:?} is not one of auto, always, never")),
+    }
+}
+
+/// A timeout in whole seconds, 1 to 3600.
+pub fn parse_timeout(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n @ 1..=3600) => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 1 to 3600"
+        )),
     }
 }
 
@@ -173,6 +251,16 @@ mod tests {
         assert!(parse_service("docker; reboot").is_err());
         assert!(parse_service("").is_err());
         assert_eq!(parse_init("systemd"), Ok(InitChoice::Systemd));
+        assert_eq!(
+            parse_fallback_prefix("fd12:3456:789a::1/48")
+                .unwrap()
+                .to_string(),
+            "fd12:3456:789a::/48"
+        );
+        assert!(parse_fallback_prefix("2001:db8::/48").is_err());
+        assert!(parse_timeout("0").is_err());
+        assert_eq!(parse_timeout("5"), Ok(5));
+        assert_eq!(parse_fallback_nat("never"), Ok(FallbackNat::Never));
         assert!(parse_init("runit").is_err());
     }
 }

@@ -84,6 +84,15 @@ impl Contents {
         }
     }
 
+    /// The file's new bytes once the subnet is withdrawn: an empty prefix file, or
+    /// daemon.json without `fixed-cidr-v6` and with `ipv6` false.
+    pub fn withdrawn(&self) -> Vec<u8> {
+        match self {
+            Contents::PrefixFile(_) => Vec::new(),
+            Contents::DaemonJson(json) => json.without_subnet(),
+        }
+    }
+
     /// The file's new bytes for `subnet`.
     pub fn updated(&self, subnet: &Subnet) -> Vec<u8> {
         match self {

@@ -54,9 +54,12 @@ fn installs_binary_shim_and_unit_and_uninstalls_them() {
             "etc/systemd/system/dhclient6-pd@.service",
             "opt/pd/sbin/docker-ipv6-pd",
             "opt/pd/share/bash-completion/completions/docker-ipv6-pd",
+            "opt/pd/share/doc/docker-ipv6-pd/examples/post-change.d/ndppd",
+            "opt/pd/share/doc/docker-ipv6-pd/examples/post-change.d/nsupdate-aaaa",
             "opt/pd/share/fish/vendor_completions.d/docker-ipv6-pd.fish",
             "opt/pd/share/man/man8/docker-ipv6-pd.8",
             "opt/pd/share/zsh/site-functions/_docker-ipv6-pd",
+            "usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd",
         ]
     );
     let shim = fs::read_to_string(
@@ -69,6 +72,15 @@ fn installs_binary_shim_and_unit_and_uninstalls_them() {
         "{shim}"
     );
     assert!(!shim.contains("/usr/local/sbin/docker-ipv6-pd"), "{shim}");
+    let dhcpcd = fs::read_to_string(
+        dest.path()
+            .join("usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd"),
+    )
+    .unwrap();
+    assert!(
+        dhcpcd.contains("    /opt/pd/sbin/docker-ipv6-pd --client dhcpcd\n"),
+        "{dhcpcd}"
+    );
     let man = fs::read_to_string(dest.path().join("opt/pd/share/man/man8/docker-ipv6-pd.8"));
     assert!(man.unwrap().starts_with(".ie \\n(.g .ds Aq"), "not roff");
     assert_eq!(
