@@ -66,19 +66,9 @@ pub enum Command {
 /// The options every subcommand takes.
 #[derive(Debug, Default)]
 pub struct Options {
-    pub prefix_file: Option<PathBuf>,
-    pub subnet_size: Option<u8>,
-    pub service: Option<String>,
-    pub init: Option<InitChoice>,
+    /// The settings given on the command line or in the environment.
+    pub layer: Layer,
     pub config: Option<PathBuf>,
-    pub target: Option<Target>,
-    pub daemon_json: Option<PathBuf>,
-    pub client: Option<Client>,
-    pub on_loss: Option<OnLoss>,
-    pub fallback_prefix: Option<Ipv6Net>,
-    pub fallback_nat: Option<FallbackNat>,
-    pub post_change_dir: Option<PathBuf>,
-    pub post_change_timeout: Option<u64>,
     pub root: Option<PathBuf>,
     pub dry_run: bool,
 }
@@ -270,42 +260,24 @@ impl Cli {
         Cli {
             command,
             options: Options {
-                prefix_file: options.get_one::<PathBuf>("prefix-file").cloned(),
-                subnet_size: options.get_one::<u8>("subnet-size").copied(),
-                service: options.get_one::<String>("service").cloned(),
-                init: options.get_one::<InitChoice>("init").copied(),
+                layer: Layer {
+                    prefix_file: options.get_one::<PathBuf>("prefix-file").cloned(),
+                    subnet_size: options.get_one::<u8>("subnet-size").copied(),
+                    service: options.get_one::<String>("service").cloned(),
+                    init: options.get_one::<InitChoice>("init").copied(),
+                    target: options.get_one::<Target>("target").copied(),
+                    daemon_json: options.get_one::<PathBuf>("daemon-json").cloned(),
+                    client: options.get_one::<Client>("client").copied(),
+                    on_loss: options.get_one::<OnLoss>("on-loss").copied(),
+                    fallback_prefix: options.get_one::<Ipv6Net>("fallback-prefix").copied(),
+                    fallback_nat: options.get_one::<FallbackNat>("fallback-nat").copied(),
+                    post_change_dir: options.get_one::<PathBuf>("post-change-dir").cloned(),
+                    post_change_timeout: options.get_one::<u64>("post-change-timeout").copied(),
+                },
                 config: options.get_one::<PathBuf>("config").cloned(),
-                target: options.get_one::<Target>("target").copied(),
-                daemon_json: options.get_one::<PathBuf>("daemon-json").cloned(),
-                client: options.get_one::<Client>("client").copied(),
-                on_loss: options.get_one::<OnLoss>("on-loss").copied(),
-                fallback_prefix: options.get_one::<Ipv6Net>("fallback-prefix").copied(),
-                fallback_nat: options.get_one::<FallbackNat>("fallback-nat").copied(),
-                post_change_dir: options.get_one::<PathBuf>("post-change-dir").cloned(),
-                post_change_timeout: options.get_one::<u64>("post-change-timeout").copied(),
                 root: options.get_one::<PathBuf>("root").cloned(),
                 dry_run: options.get_flag("dry-run"),
             },
-        }
-    }
-}
-
-impl Options {
-    /// The settings given on the command line or in the environment.
-    pub fn layer(&self) -> Layer {
-        Layer {
-            prefix_file: self.prefix_file.clone(),
-            subnet_size: self.subnet_size,
-            service: self.service.clone(),
-            init: self.init,
-            target: self.target,
-            daemon_json: self.daemon_json.clone(),
-            client: self.client,
-            on_loss: self.on_loss,
-            fallback_prefix: self.fallback_prefix,
-            fallback_nat: self.fallback_nat,
-            post_change_dir: self.post_change_dir.clone(),
-            post_change_timeout: self.post_change_timeout,
         }
     }
 }
@@ -329,7 +301,7 @@ mod tests {
             "64",
         ])
         .unwrap();
-        assert_eq!(cli.options.subnet_size, Some(64));
+        assert_eq!(cli.options.layer.subnet_size, Some(64));
         assert!(matches!(cli.command, Some(Command::Subnet { .. })));
     }
 

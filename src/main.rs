@@ -42,7 +42,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| doctor::under(&root, DEFAULT_CONFIG.as_ref())),
         config_path.is_some(),
     )?;
-    let settings = Settings::merge(cli.options.layer(), config, root, cli.options.dry_run);
+    let settings = Settings::merge(cli.options.layer, config, root, cli.options.dry_run);
     match cli.command {
         None => hook::run(&settings, &Env::from_process())?,
         Some(Command::Subnet { prefix }) => {

@@ -2,7 +2,6 @@
 //! order), how one prefix is chosen, and its hook sourced by the real dhcpcd-run-hooks.
 
 use std::fs;
-use std::path::PathBuf;
 
 use crate::util::*;
 
@@ -143,13 +142,7 @@ fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
         let m = Machine::new();
         let hooks = m.dir.path().join("dhcpcd-hooks");
         fs::create_dir_all(&hooks).unwrap();
-        let failing = m.dir.path().join("failing");
-        write_executable(&failing, "#!/bin/sh\nexit 9\n");
-        let binary = match case {
-            "present" => PathBuf::from(BIN),
-            "failing" => failing,
-            _ => m.dir.path().join("missing"),
-        };
+        let binary = binary_for(&m, case);
         fs::write(
             hooks.join("62-docker-ipv6-pd"),
             text.replace("/usr/local/sbin/docker-ipv6-pd", &binary.to_string_lossy()),

@@ -163,13 +163,7 @@ fn debians_dhclient_script_completes_around_the_shim() {
         let exit = m.dir.path().join("exit.d");
         fs::create_dir_all(&enter).unwrap();
         fs::create_dir_all(&exit).unwrap();
-        let failing = m.dir.path().join("failing");
-        write_executable(&failing, "#!/bin/sh\nexit 9\n");
-        let binary = match case {
-            "present" => PathBuf::from(BIN),
-            "failing" => failing,
-            _ => m.dir.path().join("missing"),
-        };
+        let binary = binary_for(&m, case);
         let shim = installed_shim(&enter, &binary);
         assert!(shim.exists());
         let marker = m.dir.path().join("exit-hook-ran");

@@ -227,3 +227,17 @@ exec chroot "$t/root" sh -euc "$2"
         .output()
         .unwrap()
 }
+
+/// The binary a shim under test calls, by case: the real one (`present`), a stub that exits
+/// 9 (`failing`), or a path with nothing there (`missing`).
+pub fn binary_for(m: &Machine, case: &str) -> PathBuf {
+    match case {
+        "present" => PathBuf::from(BIN),
+        "failing" => {
+            let failing = m.dir.path().join("failing");
+            write_executable(&failing, "#!/bin/sh\nexit 9\n");
+            failing
+        }
+        _ => m.dir.path().join("missing"),
+    }
+}
