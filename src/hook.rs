@@ -20,6 +20,7 @@ use crate::post_change::{self, Change};
 use crate::settings::{FallbackNat, InitChoice, Settings};
 use crate::subnet::Subnet;
 use crate::target::{Contents, Kind};
+use crate::unfinished::Unfinished;
 
 /// The files were written but docker did not restart (exit status 4).
 #[derive(Debug)]
@@ -56,9 +57,10 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
         return Ok(());
     }
     let policy = policy(settings)?;
+    let unfinished = Unfinished::new(&settings.root);
     if settings.dry_run {
         let contents = read_all(&targets)?;
-        let plan = decide(&event, &contents, &policy);
+        let plan = decide(&event, &contents, &policy, unfinished.read());
         print!(
             "{}",
             dry_run_report(settings, &event, &plan, &targets, &contents)
@@ -67,7 +69,8 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     }
     let _locks = lock_all(&targets)?;
     let contents = read_all(&targets)?;
-    let plan = decide(&event, &contents, &policy);
+    let pending = unfinished.read();
+    let plan = decide(&event, &contents, &policy, pending);
     let before = contents.iter().find_map(Contents::held);
     let description = plan.describe(&event);
     let (prefix, after) = match plan {
@@ -78,9 +81,13 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             restart,
         } => {
             if write {
-                write_targets(settings, &targets, &contents, &description, |c| {
+                let written = write_targets(settings, &targets, &contents, &description, |c| {
                     (!c.holds(&subnet)).then(|| c.updated(&subnet))
-                })?;
+                });
+                if written.is_err() {
+                    unfinished.record(prefix);
+                }
+                written?;
             }
             if let Some(fallback) = policy.fallback
                 && before == Some(fallback.net())
@@ -89,9 +96,25 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
                 log::warning(&format!("removing the fallback's NAT66 rule: {e:#}"));
             }
             if !restart {
+                if pending.is_some() {
+                    unfinished.clear();
+                }
                 return finish(settings, &event, before, Some(subnet.net()), prefix, Ok(()));
             }
-            (prefix, Some(subnet.net()))
+            let restarted = restart_docker(settings, Some(subnet.net()));
+            match &restarted {
+                Ok(()) if pending.is_some() => unfinished.clear(),
+                Ok(()) => {}
+                Err(_) => unfinished.record(prefix),
+            }
+            return finish(
+                settings,
+                &event,
+                before,
+                Some(subnet.net()),
+                prefix,
+                restarted,
+            );
         }
         Plan::Lost {
             prefix,
@@ -180,16 +203,31 @@ fn write_targets(
     Ok(())
 }
 
+/// Restarts docker. Where the init script fails a restart of a docker that was not running
+/// (Debian's sysvinit script does, under `set -e`), a start follows.
 fn restart_docker(settings: &Settings, subnet: Option<Ipv6Net>) -> Result<()> {
-    let argv = restart_command(settings);
-    init_system::run(&argv).map_err(|e| {
-        let now = subnet.map_or("no subnet".to_string(), |s| s.to_string());
-        anyhow!(RestartFailed(format!(
-            "the configuration holds {now}, but restarting docker failed: {e:#}"
-        )))
-    })?;
-    log::info(&format!("restarted docker: {}", argv.join(" ")));
-    Ok(())
+    let init = init_system(settings);
+    let argv = init.restart_command(&settings.service);
+    let restart_error = match init_system::run(&argv) {
+        Ok(()) => {
+            log::info(&format!("restarted docker: {}", argv.join(" ")));
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    if let Some(start) = init.start_command(&settings.service)
+        && init_system::run(&start).is_ok()
+    {
+        log::info(&format!(
+            "{restart_error:#}; docker was not running, so started it: {}",
+            start.join(" ")
+        ));
+        return Ok(());
+    }
+    let now = subnet.map_or("no subnet".to_string(), |s| s.to_string());
+    Err(anyhow!(RestartFailed(format!(
+        "the configuration holds {now}, but restarting docker failed: {restart_error:#}"
+    ))))
 }
 
 /// The loss policy, with the fallback subnet when it may be in use.
@@ -273,15 +311,19 @@ fn refuse_flag_conflicts(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The restart command for the configured init system and service.
-fn restart_command(settings: &Settings) -> Vec<String> {
-    let init = match settings.init {
+/// The configured init system.
+fn init_system(settings: &Settings) -> InitSystem {
+    match settings.init {
         InitChoice::Auto => InitSystem::detect(&settings.root),
         InitChoice::Systemd => InitSystem::Systemd,
         InitChoice::Openrc => InitSystem::OpenRc,
         InitChoice::Service => InitSystem::Service,
-    };
-    init.restart_command(&settings.service)
+    }
+}
+
+/// The restart command for the configured init system and service.
+fn restart_command(settings: &Settings) -> Vec<String> {
+    init_system(settings).restart_command(&settings.service)
 }
 
 /// What `--dry-run` prints: the decision, then each action it would take.

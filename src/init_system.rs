@@ -51,6 +51,18 @@ impl InitSystem {
     }
 }
 
+impl InitSystem {
+    /// The command that starts `service`, for init systems whose restart fails when the
+    /// service is not running (`systemctl restart` starts a stopped unit by itself).
+    pub fn start_command(self, service: &str) -> Option<Vec<String>> {
+        match self {
+            InitSystem::Systemd => None,
+            InitSystem::OpenRc => Some(vec!["rc-service".into(), service.into(), "start".into()]),
+            InitSystem::Service => Some(vec!["service".into(), service.into(), "start".into()]),
+        }
+    }
+}
+
 /// Most of a failed restart's output kept in the error.
 const OUTPUT_SHOWN: usize = 400;
 

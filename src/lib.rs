@@ -27,3 +27,4 @@ pub mod settings;
 pub mod status;
 pub mod subnet;
 pub mod target;
+pub mod unfinished;

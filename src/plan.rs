@@ -78,8 +78,14 @@ pub enum Plan {
     },
 }
 
-/// Decides what `event` does, given what each target file holds now.
-pub fn decide(event: &HookEvent, targets: &[Contents], policy: &Policy) -> Plan {
+/// Decides what `event` does, given what each target file holds now and the prefix whose
+/// apply a previous run could not finish (see `unfinished`).
+pub fn decide(
+    event: &HookEvent,
+    targets: &[Contents],
+    policy: &Policy,
+    unfinished: Option<Ipv6Net>,
+) -> Plan {
     if event.new.is_empty() {
         return decide_loss(event, targets, policy);
     }
@@ -107,7 +113,9 @@ pub fn decide(event: &HookEvent, targets: &[Contents], policy: &Policy) -> Plan 
         .iter()
         .find(|p| held.iter().any(|h| p.prefix.trunc().contains(h)));
     let chosen = holder.unwrap_or(first);
-    let renewal = event.was_in_old_lease(&chosen.prefix);
+    // Finishing what failed last time is not a renewal, whatever the lease says.
+    let retry = unfinished.is_some_and(|u| u.trunc() == chosen.prefix.trunc());
+    let renewal = event.was_in_old_lease(&chosen.prefix) && !retry;
     if renewal
         && !event.complete
         && let Some(current) = held.iter().find(|h| !chosen.prefix.trunc().contains(*h))
@@ -253,7 +261,7 @@ mod tests {
     }
 
     fn decide_keep(e: &HookEvent, targets: &[Contents]) -> Plan {
-        decide(e, targets, &policy(OnLoss::Keep))
+        decide(e, targets, &policy(OnLoss::Keep), None)
     }
 
     fn apply_on(prefix: &str, write: bool, restart: bool) -> Plan {
@@ -437,15 +445,15 @@ mod tests {
         };
         let held = file(Some(FILE_100));
         assert_eq!(
-            decide(&e, &held, &policy(OnLoss::Keep)),
+            decide(&e, &held, &policy(OnLoss::Keep), None),
             lost(LossAction::Keep)
         );
         assert_eq!(
-            decide(&e, &held, &policy(OnLoss::Withdraw)),
+            decide(&e, &held, &policy(OnLoss::Withdraw), None),
             lost(LossAction::Withdraw)
         );
         assert_eq!(
-            decide(&e, &held, &policy(OnLoss::Fallback)),
+            decide(&e, &held, &policy(OnLoss::Fallback), None),
             lost(LossAction::Fallback {
                 subnet: subnet("fd00::/48")
             })
@@ -460,7 +468,7 @@ mod tests {
                 ("old_ip6_prefix", "2001:db8:0:200::/60"),
             ]);
             assert_eq!(
-                decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw)),
+                decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw), None),
                 Plan::NoPrefix
             );
         }
@@ -469,12 +477,12 @@ mod tests {
             ("old_ip6_prefix", "2001:db8:0:100::/60"),
         ]);
         assert_eq!(
-            decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw)),
+            decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw), None),
             Plan::NoPrefix
         );
         let e = dhcpcd("EXPIRE6", &[], &["2001:db8:0:100::/60"]);
         assert!(matches!(
-            decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw)),
+            decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw), None),
             Plan::Lost { .. }
         ));
     }
@@ -483,14 +491,30 @@ mod tests {
     fn a_returning_prefix_replaces_the_fallback_and_restarts_even_as_a_renewal() {
         let e = event("2001:db8:0:100::/60", "");
         assert_eq!(
-            decide(&e, &file(Some(FILE_ULA)), &policy(OnLoss::Fallback)),
+            decide(&e, &file(Some(FILE_ULA)), &policy(OnLoss::Fallback), None),
             apply(true, true)
         );
         let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
         assert_eq!(
-            decide(&e, &file(Some(FILE_ULA)), &policy(OnLoss::Fallback)),
+            decide(&e, &file(Some(FILE_ULA)), &policy(OnLoss::Fallback), None),
             apply(true, true)
         );
+    }
+
+    #[test]
+    fn an_unfinished_apply_is_finished_by_the_next_renewal_of_its_prefix() {
+        let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+        let unfinished = Some("2001:db8:0:100::/60".parse().unwrap());
+        // The write failed: the file still holds the old prefix's subnet.
+        let plan = decide(&e, &file(Some(FILE_200)), &policy(OnLoss::Keep), unfinished);
+        assert_eq!(plan, apply(true, true));
+        // The restart failed: the file is right, docker is not.
+        let plan = decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Keep), unfinished);
+        assert_eq!(plan, apply(false, true));
+        // Another prefix's unfinished apply changes nothing here.
+        let other = Some("2001:db8:0:300::/60".parse().unwrap());
+        let plan = decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Keep), other);
+        assert_eq!(plan, apply(false, false));
     }
 
     #[test]

@@ -148,14 +148,11 @@ fn read_only_daemon_json_gives_an_error_and_no_restart() {
     let script = format!(
         "mount -t tmpfs tmpfs {dir}\necho '{{\"debug\": true}}' >{dir}/daemon.json\n\
          mount -o remount,ro {dir}\nset +e\n\
-         env -i PATH={fake}:/usr/bin:/bin DOCKER_IPV6_PD_CONFIG={config} DOCKER_IPV6_PD_INIT=service \
-         DOCKER_IPV6_PD_ROOT={root} DOCKER_IPV6_PD_TARGET=daemon-json \
+         env -i {env} DOCKER_IPV6_PD_TARGET=daemon-json \
          DOCKER_IPV6_PD_DAEMON_JSON={dir}/daemon.json new_ip6_prefix={P100} {bin}\n\
          echo $? >{status}\ncat {dir}/daemon.json >>{status}",
         dir = dir.display(),
-        fake = m.fake_bin.display(),
-        config = m.config.display(),
-        root = m.dir.path().display(),
+        env = m.shell_env(),
         bin = BIN,
         status = status.display(),
     );

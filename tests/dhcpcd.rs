@@ -160,14 +160,9 @@ fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
             .collect();
         let script = format!(
             "mount --bind {hooks} /usr/lib/dhcpcd/dhcpcd-hooks\n\
-             env -i PATH={fake}:/usr/sbin:/sbin:/bin:/usr/bin {env} \
-             DOCKER_IPV6_PD_PREFIX_FILE={file} DOCKER_IPV6_PD_CONFIG={config} \
-             DOCKER_IPV6_PD_INIT=service DOCKER_IPV6_PD_ROOT={root} {run_hooks}",
+             env -i {base} {env} {run_hooks}",
             hooks = hooks.display(),
-            fake = m.fake_bin.display(),
-            file = m.prefix_file.display(),
-            config = m.config.display(),
-            root = m.dir.path().display(),
+            base = m.shell_env(),
         );
         let out = in_mount_namespace(&script);
         assert!(

@@ -20,15 +20,13 @@ fn fails_cleanly(test: &str, setup: &str, runner: &str, expected: &str) {
         r#"D={dir}
 {setup}
 set +e
-{runner} env -i PATH={fake}:/usr/bin:/bin DOCKER_IPV6_PD_PREFIX_FILE={file} DOCKER_IPV6_PD_CONFIG={config} \
-    DOCKER_IPV6_PD_INIT=service new_ip6_prefix=2001:db8:0:100::/60 {bin}
+{runner} env -i {env} new_ip6_prefix=2001:db8:0:100::/60 {bin}
 echo $? >{status}
 cat {file} >{status}.file
 ls -A $D >{status}.ls"#,
         dir = dir.display(),
-        fake = m.fake_bin.display(),
+        env = m.shell_env(),
         file = m.prefix_file.display(),
-        config = m.config.display(),
         bin = BIN,
         runner = runner,
         status = status.display(),
@@ -133,16 +131,102 @@ fn a_renewal_on_a_read_only_file_system_with_the_file_in_place_succeeds() {
     let script = format!(
         "mount -t tmpfs tmpfs {dir}\nprintf '%s\\n' '{line}' >{dir}/ipv6.prefix\n\
          mount -o remount,ro {dir}\n\
-         env -i PATH={fake}:/usr/bin:/bin DOCKER_IPV6_PD_PREFIX_FILE={dir}/ipv6.prefix \
-         DOCKER_IPV6_PD_CONFIG={config} DOCKER_IPV6_PD_INIT=service \
-         new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}",
+         env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}",
         dir = dir.display(),
         line = LINE_100.trim_end(),
-        fake = m.fake_bin.display(),
-        config = m.config.display(),
+        env = m.shell_env(),
         bin = BIN,
     );
     let out = in_mount_namespace(&script);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(m.restarts().is_empty());
+}
+
+#[test]
+fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
+    if !have_root("unfinished write") {
+        return;
+    }
+    let m = Machine::new();
+    let dir = m.prefix_file.parent().unwrap();
+    let hook = |prefix_old: &str| {
+        format!(
+            "env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix={prefix_old} {bin}",
+            env = m.shell_env(),
+            bin = BIN,
+        )
+    };
+    let script = format!(
+        "mount -t tmpfs tmpfs {dir}\nprintf '%s\\n' '{old}' >{dir}/ipv6.prefix\n\
+         mount -o remount,ro {dir}\n\
+         {first} && exit 90 || true\n\
+         mount -o remount,rw {dir}\n\
+         {renewal}\ncat {dir}/ipv6.prefix >{copy}",
+        dir = dir.display(),
+        old = LINE_200.trim_end(),
+        first = hook(""),
+        renewal = hook("2001:db8:0:100::/60"),
+        copy = m.dir.path().join("after").display(),
+    );
+    let out = in_mount_namespace(&script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(m.dir.path().join("after")).unwrap(),
+        LINE_100
+    );
+    // Without the note of the unfinished apply, the renewal would have kept the old subnet.
+    assert_eq!(m.restarts().len(), 1, "{:?}", m.restarts());
+    assert!(!m.dir.path().join("run/docker-ipv6-pd/unfinished").exists());
+}
+
+#[test]
+fn a_restart_that_failed_is_retried_by_the_next_renewal() {
+    let m = Machine::new();
+    m.make_restarts_fail();
+    let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
+    assert_eq!(out.status.code(), Some(4));
+    fs::remove_file(m.dir.path().join("restart-fails")).unwrap();
+    let out = m.event("RENEW6", "2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // restart (failed), start (failed), then the renewal's restart.
+    let calls: Vec<String> = m
+        .restarts()
+        .iter()
+        .map(|l| l.split(" |").next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "service docker restart",
+            "service docker start",
+            "service docker restart"
+        ]
+    );
+    // Finished: the next renewal is a plain renewal again.
+    m.event("RENEW6", "2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    assert_eq!(m.restarts().len(), 3);
+}
+
+#[test]
+fn a_restart_of_a_stopped_docker_that_fails_is_followed_by_a_start() {
+    let m = Machine::new();
+    let log = m.dir.path().join("service.log");
+    write_executable(
+        &m.fake_bin.join("service"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >>{}\n[ \"$2\" = start ] || {{ echo 'cat: /var/run/docker-ssd.pid: No such file' >&2; exit 1; }}\n",
+            log.display()
+        ),
+    );
+    let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("docker was not running, so started it: service docker start"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        "docker restart\ndocker start\n"
+    );
 }

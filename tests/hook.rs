@@ -372,15 +372,13 @@ with open("{log}", "ab") as f:
         f.write(s.recv(4096) + b"\n"); f.flush()
 ' &
 while [ ! -e {ready} ]; do sleep 0.05; done
-export PATH={fake}:$PATH DOCKER_IPV6_PD_PREFIX_FILE={file} DOCKER_IPV6_PD_CONFIG={config} DOCKER_IPV6_PD_INIT=service
+export {env}
 new_ip6_prefix=2001:db8:0:100::/60 {bin} || true
 new_ip6_prefix=garbage {bin} || true
 wait"#,
         ready = m.dir.path().join("ready").display(),
         log = log.display(),
-        fake = m.fake_bin.display(),
-        file = m.prefix_file.display(),
-        config = m.config.display(),
+        env = m.shell_env(),
         bin = BIN,
     );
     let out = in_mount_namespace(&script);

@@ -171,15 +171,12 @@ fn debians_dhclient_script_completes_around_the_shim() {
         let script = format!(
             "mount --bind {enter} /etc/dhcp/dhclient-enter-hooks.d\n\
              mount --bind {exit} /etc/dhcp/dhclient-exit-hooks.d\n\
-             env -i PATH={fake}:/usr/sbin:/sbin:/bin:/usr/bin reason=BOUND6 interface=lo \
+             env -i {env} reason=BOUND6 interface=lo \
              new_ip6_prefix=2001:db8:0:100::/60 new_max_life=3600 new_preferred_life=1800 \
-             DOCKER_IPV6_PD_PREFIX_FILE={file} DOCKER_IPV6_PD_CONFIG={config} \
-             DOCKER_IPV6_PD_INIT=service /sbin/dhclient-script",
+             /sbin/dhclient-script",
             enter = enter.display(),
             exit = exit.display(),
-            fake = m.fake_bin.display(),
-            file = m.prefix_file.display(),
-            config = m.config.display(),
+            env = m.shell_env(),
         );
         let out = in_mount_namespace(&script);
         assert!(

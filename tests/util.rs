@@ -83,6 +83,16 @@ impl Machine {
         cmd
     }
 
+    /// The same environment as `command` gives, as `NAME=value` words for `env -i` in a
+    /// shell script (paths here hold no spaces).
+    pub fn shell_env(&self) -> String {
+        self.command()
+            .get_envs()
+            .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Runs the hook with these lease variables.
     pub fn hook(&self, vars: &[(&str, &str)]) -> Output {
         let mut cmd = self.command();
