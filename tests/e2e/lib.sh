@@ -1,0 +1,264 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the constants below are used by run.sh
+# e2e suite (tests/e2e/run.sh): the helpers its scenarios are written in. Sourced by run.sh:
+# running commands in the two namespaces, starting and stopping dhcpd, dhclient and docker,
+# reading what the trace hooks and the `service` stand-in recorded, and the assertions.
+# Globals set by run.sh: T (temp dir), STATE ($T/state, /run/e2e inside the host namespace),
+# RNS (router netns name), HOLDER (pid holding the host's network + private mount namespace).
+
+# ---------------------------------------------------------------- constants of the topology
+ROUTER_NET=2001:db8:0:1::1/64       # the router's LAN: inside the first /56 of the /48
+POOL_A=(2001:db8:0:100:: 2001:db8:0:1f0::) # /60s out of the second /56, as in the seed
+POOL_B=(2001:db8:0:200:: 2001:db8:0:2f0::) # the third /56: where renumbering moves the client
+POOL_A_NET=2001:db8:0:100::/56
+POOL_B_NET=2001:db8:0:200::/56
+DUID_1=02:00:5e:00:53:01 # the router's identity (DUID-LL)
+DUID_2=02:00:5e:00:53:02 # ... and the identity of a replacement router
+T1=4 T2=7                # renew / rebind timers in seconds (lifetimes stay 3600/1800)
+LEASES=/var/lib/dhcp/dhclient6.leases # inside the private mount namespace
+PREFIX_FILE=/etc/docker/ipv6.prefix   # inside the private mount namespace
+IMAGE=e2e-busybox
+
+# ---------------------------------------------------------------- output and assertions
+say() { printf '%s\n' "$*"; }
+info() { printf '    %-11s %s\n' "$1:" "${*:2}"; }
+
+# pass/fail DESCRIPTION: record one assertion of the current scenario in $RESULTS.
+pass() { say "    ok    $*"; echo "PASS $*" >> "$RESULTS"; }
+fail() { say "    FAIL  $*"; echo "FAIL $*" >> "$RESULTS"; }
+# check DESCRIPTION COMMAND...: pass or fail on the command's status.
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+    if [[ $2 == "$3" ]]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
+}
+# need DESCRIPTION COMMAND...: like check, but ends the scenario when it fails.
+need() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else
+        fail "$what"
+        return 1
+    fi
+}
+
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds; false on timeout.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+# ---------------------------------------------------------------- namespaces
+rx() { ip netns exec "$RNS" "$@"; }                # in the router
+hx() { nsenter -t "$HOLDER" -m -n -- "$@"; }       # in the host, private mount namespace
+hcat() { hx cat "$1" 2> /dev/null | tr -d '\n'; } # a file of the host, no newline; '' if absent
+
+# ---------------------------------------------------------------- the DHCPv6 server
+# start_dhcpd POOL_START POOL_END DUID: a fresh server (empty lease database) delegating /60s.
+start_dhcpd() {
+    stop_dhcpd
+    drop_renew off 2> /dev/null || true
+    cat > "$T/dhcpd6.conf" <<EOF
+# written by tests/e2e: delegates /60s, lifetimes as on the seed's router, short T1/T2
+server-duid LL ethernet $3;
+default-lease-time 3600;
+preferred-lifetime 1800;
+option dhcp-renewal-time $T1;
+option dhcp-rebinding-time $T2;
+option dhcp6.preference 255;
+subnet6 ${ROUTER_NET%::*}::/64 {
+    prefix6 $1 $2 /60;
+}
+EOF
+    : > "$T/dhcpd6.leases"
+    echo "--- dhcpd: pool $1 - $2, DUID $3" >> "$STATE/dhcpd.log"
+    rx dhcpd -6 -d -cf "$T/dhcpd6.conf" -lf "$T/dhcpd6.leases" -pf "$T/dhcpd6.pid" up0 \
+        >> "$STATE/dhcpd.log" 2>&1 &
+    wait_until 10 dhcpd_listening || {
+        say "dhcpd did not start:"
+        tail -n 20 "$STATE/dhcpd.log"
+        return 1
+    }
+}
+dhcpd_listening() { [[ -n $(rx ss -Hlun 'sport = :547') ]]; }
+stop_dhcpd() {
+    local pid
+    pid=$(cat "$T/dhcpd6.pid" 2> /dev/null) || return 0
+    kill "$pid" 2> /dev/null || true
+    wait_until 10 eval '! kill -0 "$pid" 2> /dev/null'
+    rm -f "$T/dhcpd6.pid"
+}
+
+# drop_renew on|off: drop DHCPv6 Renew (message type 5) at the router, so the client rebinds.
+drop_renew() {
+    if [[ $1 == on ]]; then
+        rx nft -f - <<'EOF'
+table inet e2e {
+    chain input {
+        type filter hook input priority 0;
+        udp dport 547 @th,64,8 5 counter drop
+    }
+}
+EOF
+    else
+        rx nft delete table inet e2e
+    fi
+}
+renews_dropped() { rx nft list table inet e2e | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+
+# ---------------------------------------------------------------- the DHCPv6 client
+# start_dhclient ARGS...: the real dhclient (and /sbin/dhclient-script) in the host namespace,
+# e.g. `start_dhclient -P` or `start_dhclient -P -P`. Keeps its lease file between starts.
+start_dhclient() {
+    printf '%s\n' "$@" > "$STATE/dhclient.args"
+    echo "--- dhclient -6 $* -d -v" >> "$STATE/dhclient.log"
+    hx dhclient -6 "$@" -d -v -lf "$LEASES" -pf /run/e2e/dhclient6.pid wan0 \
+        >> "$STATE/dhclient.log" 2>&1 &
+    wait_until 10 test -s "$STATE/dhclient6.pid"
+}
+dhclient_pid() { cat "$STATE/dhclient6.pid" 2> /dev/null; }
+# kill_dhclient: SIGKILL, as a power cut would; no script runs.
+kill_dhclient() {
+    local pid
+    pid=$(dhclient_pid) || return 0
+    kill -KILL "$pid" 2> /dev/null || true
+    wait_until 10 eval '! kill -0 "$pid" 2> /dev/null'
+    rm -f "$STATE/dhclient6.pid"
+}
+dhclient_running() { local pid; pid=$(dhclient_pid) && kill -0 "$pid" 2> /dev/null; }
+
+# ---------------------------------------------------------------- docker
+docker_up() { hx docker version > /dev/null 2>&1; }
+# docker_stop: stop dockerd through its init script, behind the restart counter's back.
+docker_stop() { hx /etc/init.d/docker stop > /dev/null 2>&1 || true; }
+# dockerd_cidr: the --fixed-cidr-v6 the running dockerd was started with.
+dockerd_cidr() {
+    local pid
+    pid=$(hcat /run/docker-ssd.pid) && [[ -n $pid ]] || return 0
+    tr '\0' '\n' < "/proc/$pid/cmdline" | sed -n 's/^--fixed-cidr-v6=//p'
+}
+# ensure_image: a tiny image from busybox-static (no registry is reachable).
+ensure_image() {
+    hx docker image inspect "$IMAGE" > /dev/null 2>&1 && return 0
+    local root=$T/rootfs app
+    mkdir -p "$root/bin"
+    cp "$(command -v busybox)" "$root/bin/busybox"
+    for app in sh sleep cat ip; do ln -sf busybox "$root/bin/$app"; done
+    tar -C "$root" -cf - . | hx docker import - "$IMAGE" > /dev/null
+}
+# container_check WANT80: run a container on the default bridge; check that its eth0 has a
+# global address inside WANT80 (the prefix file's line) and that the router can ping it.
+container_check() {
+    local want=$1 cid addr hex
+    if ! ensure_image; then
+        fail "image imported into the restarted docker"
+        return 0
+    fi
+    cid=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 120) || {
+        fail "container started"
+        return 0
+    }
+    wait_until 10 container_hex "$cid" > /dev/null || true
+    hex=$(container_hex "$cid" || true)
+    addr=$(sed 's/.\{4\}/&:/g; s/:$//; s/\(^\|:\)0\{1,3\}/\1/g' <<< "$hex")
+    info container "eth0 ${addr:-<no global address>} (docker0 $(hx ip -6 -o addr show dev docker0 scope global 2> /dev/null | awk '{print $4}'))"
+    check "container eth0 has a global address inside ${want}" \
+        test -n "$hex" -a "${hex:0:20}" = "$(tr -d ':' <<< "${want%/*}" | cut -c1-20)"
+    if [[ -n $hex ]]; then
+        check "router pings the container at $addr" router_pings "$addr"
+    fi
+    hx docker rm -f "$cid" > /dev/null 2>&1 || true
+}
+container_hex() { # the container's global eth0 address, 32 hex digits
+    local out
+    out=$(hx docker exec "$1" cat /proc/net/if_inet6 | awk '$6 == "eth0" && $4 == "00" { print $1; exit }')
+    [[ -n $out ]] && echo "$out"
+}
+router_pings() {
+    local try
+    for try in 1 2 3; do
+        rx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1 && return 0
+        ((try < 3)) && sleep 0.5
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- what the hooks recorded
+# Lines of $STATE/events (see hooks/docker-ipv6-e2e-trace, hooks/zz-e2e-exit):
+#   <time> ENTER <reason> iaid=.. new=.. old=.. cur=.. life=MAX/PREF hook_ms=.. left=.. sigpipe=.. file=..
+#   <time> EXIT <reason> new=.. old=..
+mark() { wc -l < "$STATE/events"; }
+since() { tail -n "+$(($1 + 1))" "$STATE/events"; } # since MARK: the lines after MARK
+# count_since MARK REGEX
+count_since() { since "$1" | grep -cE "$2" || true; }
+# wait_events SECONDS MARK N REGEX: until N lines after MARK match REGEX
+wait_events() { wait_until "$1" events_at_least "$2" "$3" "$4"; }
+events_at_least() { (($(count_since "$1" "$3") >= $2)); } # events_at_least MARK N REGEX
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; } # field NAME < lines
+# new_prefix_in NET MARK: the first prefix inside NET, with a non-zero lifetime, since MARK
+new_prefix_in() {
+    local p
+    for p in $(since "$2" | grep ' ENTER ' | grep -v ' life=0/' | field new); do
+        [[ $p != - ]] && in_net "$p" "$1" && echo "$p" && return 0
+    done
+    return 1
+}
+# show_events MARK [all]: what dhclient-script saw since MARK, one line per call, runs of
+# identical calls folded; with `all`, also where dhclient-script completed (EXIT lines).
+show_events() {
+    since "$1" | awk -v all="${2-}" '
+        function flush() { if (prev != "") printf "%s%s\n", prev, (n > 1 ? " x" n : ""); prev = ""; n = 0 }
+        $2 == "ENTER" {
+            line = sprintf("    event:      %-8s %s %s %s%s -> file %s", $3, $5, $6, ($7 == "cur=-" ? "" : $7 " "),
+                           $8, substr($12, 6))
+            if (line == prev) { n++; next }
+            flush(); prev = line; n = 1; next
+        }
+        $2 == "EXIT" && all != "" { flush(); printf "    event:      %-8s dhclient-script completed (exit hooks ran)\n", $3 }
+        END { flush() }'
+}
+
+restarts() { grep -c ' docker restart' "$STATE/restarts.log" 2> /dev/null || true; }
+show_restarts() { # show_restarts FROM: the restarts after the first FROM ones
+    tail -n "+$(($1 + 1))" "$STATE/restarts.log" 2> /dev/null |
+        awk '{ printf "    restart:    service %s %s: %s, %s\n", $2, $3, $5, $4 }'
+}
+
+# ---------------------------------------------------------------- prefixes
+# first80 PREFIX: the line the hook must write for PREFIX (its first /80, fully expanded).
+first80() {
+    local addr=${1%/*} len=${1#*/} head tail i
+    local -a h=() t=() g=()
+    if [[ $addr == *::* ]]; then head=${addr%%::*} tail=${addr#*::}; else head=$addr tail=; fi
+    [[ -n $head ]] && IFS=: read -ra h <<< "$head"
+    [[ -n $tail ]] && IFS=: read -ra t <<< "$tail"
+    g=("${h[@]}")
+    for ((i = ${#h[@]} + ${#t[@]}; i < 8; i++)); do g+=(0); done
+    g+=("${t[@]}")
+    local out='' bits v
+    for ((i = 0; i < 8; i++)); do
+        bits=$((len - 16 * i))
+        ((bits > 16)) && bits=16
+        ((bits < 0)) && bits=0
+        v=$((16#${g[i]} & (0xffff << (16 - bits)) & 0xffff))
+        ((i >= 5)) && v=0
+        out+=$(printf '%04x' "$v")
+        ((i < 7)) && out+=:
+    done
+    echo "$out/80"
+}
+# in_net ADDR/LEN NET/LEN: whether the prefix lies inside NET (NET's length a multiple of 4)
+in_net() {
+    local a n nlen=${2#*/}
+    a=$(first80 "${1%/*}/128" | tr -d ':')
+    n=$(first80 "$2" | tr -d ':')
+    [[ ${a:0:$((nlen / 4))} == "${n:0:$((nlen / 4))}" ]]
+}
