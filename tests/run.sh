@@ -11,7 +11,8 @@ command -v cargo >/dev/null || { echo "tests/run.sh: cargo not found: install Ru
 export CI=true
 
 packages=(sipcalc dash shellcheck util-linux iproute2 procps isc-dhcp-client isc-dhcp-server
-          docker.io busybox-static nftables iputils-ping hyperfine time bc)
+          dhcpcd-base docker.io iptables busybox-static nftables iputils-ping man-db groff-base
+          python3 hyperfine time bc)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
