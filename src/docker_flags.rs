@@ -73,8 +73,25 @@ pub fn exec_start(text: &str) -> Option<Vec<String>> {
     Some(words(line))
 }
 
-/// Splits shell-ish text into words: quotes dropped, `$( ... )` kept in one word.
+/// Splits shell-ish text into words: quotes dropped, `$( ... )` kept in one word, and a word
+/// that is a whole command substitution followed by the words inside it (a DOCKER_OPTS that
+/// computes its flags, such as `$(p=$(cat F); [ -n "$p" ] && echo --ipv6 ...)`).
 fn words(text: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    for word in split_words(text) {
+        let inner = word
+            .strip_prefix("$(")
+            .and_then(|w| w.strip_suffix(')'))
+            .map(|w| w.replace(';', " "));
+        all.push(word);
+        if let Some(inner) = inner {
+            all.extend(words(&inner));
+        }
+    }
+    all
+}
+
+fn split_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut depth = 0usize;
@@ -215,6 +232,15 @@ mod tests {
         );
         assert_eq!(ipv6_flags(words.iter().map(String::as_str)).len(), 2);
         assert_eq!(docker_opts("#DOCKER_OPTS=\"--ipv6\"\n"), None);
+        // The README's line that copes with a missing or empty prefix file.
+        let text = "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"\n";
+        let words = docker_opts(text).unwrap();
+        let names: Vec<String> = ipv6_flags(words.iter().map(String::as_str))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["ipv6", "fixed-cidr-v6"]);
+        assert!(words.iter().any(|w| w.contains("/etc/docker/ipv6.prefix")));
     }
 
     #[test]
