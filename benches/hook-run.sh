@@ -40,8 +40,8 @@ fast_runs=(--warmup 50 --runs 1000)
 
 hyperfine -N "${fast_runs[@]}" --export-json "$tmp/true.json" /bin/true >/dev/null
 true_ms=$(median_ms "$tmp/true.json")
-printf '%-44s %10s %8s %10s\n' "command" "median ms" "x true" "peak KiB"
-printf '%-44s %10s %8s %10s\n' "/bin/true" "$true_ms" "1.00" "$(peak_kib /bin/true)"
+printf '%-52s %10s %8s %10s\n' "command" "median ms" "x true" "peak KiB"
+printf '%-52s %10s %8s %10s\n' "/bin/true" "$true_ms" "1.00" "$(peak_kib /bin/true)"
 
 for len in 64 60 56; do
     prefix=2001:db8:0:100::/$len
@@ -50,7 +50,7 @@ for len in 64 60 56; do
 
     hyperfine -N "${fast_runs[@]}" --export-json "$tmp/ours.json" "$bin" >/dev/null
     ours_ms=$(median_ms "$tmp/ours.json")
-    printf '%-44s %10s %8.2f %10s\n' "docker-ipv6-pd, renewal, /$len" "$ours_ms" \
+    printf '%-52s %10s %8.2f %10s\n' "docker-ipv6-pd, renewal, /$len" "$ours_ms" \
         "$(echo "$ours_ms / $true_ms" | bc -l)" "$(peak_kib "$bin")"
 
     # A new prefix every run: write, fsync, rename, fsync dir, and the (no-op) restart.
@@ -58,7 +58,7 @@ for len in 64 60 56; do
     hyperfine -N --warmup 5 --runs 200 --prepare "rm -f $tmp/ours.prefix" \
         --export-json "$tmp/ours-new.json" "$bin" >/dev/null
     new_ms=$(median_ms "$tmp/ours-new.json")
-    printf '%-44s %10s %8.2f %10s\n' "docker-ipv6-pd, new prefix (write+restart), /$len" "$new_ms" \
+    printf '%-52s %10s %8.2f %10s\n' "docker-ipv6-pd, new prefix (write+restart), /$len" "$new_ms" \
         "$(echo "$new_ms / $true_ms" | bc -l)" "-"
 
     runs=(--runs 5)
@@ -68,7 +68,7 @@ for len in 64 60 56; do
     hyperfine -N "${runs[@]}" --export-json "$tmp/published.json" \
         "dash -c \"trap '' PIPE; . $tmp/published-hook\"" >/dev/null
     pub_ms=$(median_ms "$tmp/published.json")
-    printf '%-44s %10s %8.0f %10s\n' "published sipcalc hook, SIGPIPE ignored, /$len" "$pub_ms" \
+    printf '%-52s %10s %8.0f %10s\n' "published sipcalc hook, SIGPIPE ignored, /$len" "$pub_ms" \
         "$(echo "$pub_ms / $true_ms" | bc -l)" \
         "$(peak_kib dash -c "trap '' PIPE; . $tmp/published-hook")"
 done
