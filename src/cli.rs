@@ -84,91 +84,26 @@ pub fn command() -> clap::Command {
         ))
         .about(ABOUT)
         .long_about(LONG_ABOUT)
-        .arg(
-            setting("prefix-file", "DOCKER_IPV6_PD_PREFIX_FILE", "PATH")
-                .value_parser(value_parser!(PathBuf))
-                .help("The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]"),
-        )
-        .arg(
-            setting("subnet-size", "DOCKER_IPV6_PD_SUBNET_SIZE", "N")
-                .value_parser(parse_subnet_size)
-                .help("Length of the subnet taken from the delegated prefix [default: 80]"),
-        )
-        .arg(
-            setting("target", "DOCKER_IPV6_PD_TARGET", "TARGET")
-                .value_parser(Target::parse)
-                .help("Where the subnet goes: prefix-file, daemon-json or both [default: prefix-file]"),
-        )
-        .arg(
-            setting("daemon-json", "DOCKER_IPV6_PD_DAEMON_JSON", "PATH")
-                .value_parser(value_parser!(PathBuf))
-                .help("Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]"),
-        )
-        .arg(
-            setting("service", "DOCKER_IPV6_PD_SERVICE", "NAME")
-                .value_parser(parse_service)
-                .help("The init-system service to restart [default: docker]"),
-        )
-        .arg(
-            setting("init", "DOCKER_IPV6_PD_INIT", "INIT")
-                .value_parser(parse_init)
-                .help("How to restart the service: auto, systemd, openrc or service [default: auto]"),
-        )
-        .arg(
-            setting("client", "DOCKER_IPV6_PD_CLIENT", "CLIENT")
-                .value_parser(Client::parse)
-                .help("The DHCP client whose variables to read: auto, dhclient or dhcpcd [default: auto]"),
-        )
-        .arg(
-            setting("on-loss", "DOCKER_IPV6_PD_ON_LOSS", "POLICY")
-                .value_parser(OnLoss::parse)
-                .help("When the prefix holding the subnet expires or is released: keep, withdraw or fallback [default: keep]"),
-        )
-        .arg(
-            setting("fallback-prefix", "DOCKER_IPV6_PD_FALLBACK_PREFIX", "PREFIX")
-                .value_parser(parse_fallback_prefix)
-                .help("The unique local prefix of --on-loss fallback [default: a /48 in fd00::/8 hashed from /etc/machine-id]"),
-        )
-        .arg(
-            setting("fallback-nat", "DOCKER_IPV6_PD_FALLBACK_NAT", "WHEN")
-                .value_parser(parse_fallback_nat)
-                .help("Masquerade the fallback subnet with ip6tables: auto (when docker does not), always or never [default: auto]"),
-        )
-        .arg(
-            setting("post-change-dir", "DOCKER_IPV6_PD_POST_CHANGE_DIR", "DIR")
-                .value_parser(value_parser!(PathBuf))
-                .help("Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]"),
-        )
-        .arg(
-            setting("post-change-timeout", "DOCKER_IPV6_PD_POST_CHANGE_TIMEOUT", "SECONDS")
-                .value_parser(parse_timeout)
-                .help("How long each post-change hook may run before it is killed [default: 30]"),
-        )
-        .arg(
-            setting("root", "DOCKER_IPV6_PD_ROOT", "DIR")
-                .value_parser(value_parser!(PathBuf))
-                .help("Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]"),
-        )
-        .arg(
-            setting("config", "DOCKER_IPV6_PD_CONFIG", "PATH")
-                .value_parser(value_parser!(PathBuf))
-                .help("The configuration file [default: /etc/docker-ipv6-pd/docker-ipv6-pd.conf]"),
-        )
+        .args(settings_args())
         .arg(
             Arg::new("dry-run")
                 .long("dry-run")
-                .global(true)
                 .env("DOCKER_IPV6_PD_DRY_RUN")
                 .action(ArgAction::SetTrue)
                 .help("Print what the hook would do, and change nothing"),
         )
-        .subcommand(clap::Command::new("doctor").about(
-            "Check the whole setup (hook, DHCPv6 client, sysctls, docker's wiring, subnets, \
-             docker version); exit 5 when a problem is found",
-        ))
+        .subcommand(
+            clap::Command::new("doctor")
+                .about(
+                    "Check the whole setup (hook, DHCPv6 client, sysctls, docker's wiring, \
+                     subnets, docker version); exit 5 when a problem is found",
+                )
+                .defer(|cmd| cmd.args(settings_args())),
+        )
         .subcommand(
             clap::Command::new("status")
                 .about("Show the delegated prefix, the configured subnet and docker's IPv6 flags")
+                .defer(|cmd| cmd.args(settings_args()))
                 .arg(
                     Arg::new("json")
                         .long("json")
@@ -193,6 +128,7 @@ pub fn command() -> clap::Command {
         .subcommand(
             clap::Command::new("subnet")
                 .about("Print the line the hook would write for PREFIX, and nothing else")
+                .defer(|cmd| cmd.args(settings_args()))
                 .arg(
                     Arg::new("prefix")
                         .value_name("PREFIX")
@@ -203,13 +139,60 @@ pub fn command() -> clap::Command {
         )
 }
 
-/// An option every subcommand takes, with its environment variable.
+/// The settings, taken by the hook and by the subcommands that use them. They are given to
+/// each of those commands rather than declared global, and deferred there, so that a hook run
+/// builds them once: clap copying global options into every subcommand on each run made up a
+/// good part of a hook run's cost.
+fn settings_args() -> Vec<Arg> {
+    vec![
+        setting("prefix-file", "DOCKER_IPV6_PD_PREFIX_FILE", "PATH")
+                .value_parser(value_parser!(PathBuf))
+                .help("The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]"),
+        setting("subnet-size", "DOCKER_IPV6_PD_SUBNET_SIZE", "N")
+                .value_parser(parse_subnet_size)
+                .help("Length of the subnet taken from the delegated prefix [default: 80]"),
+        setting("target", "DOCKER_IPV6_PD_TARGET", "TARGET")
+                .value_parser(Target::parse)
+                .help("Where the subnet goes: prefix-file, daemon-json or both [default: prefix-file]"),
+        setting("daemon-json", "DOCKER_IPV6_PD_DAEMON_JSON", "PATH")
+                .value_parser(value_parser!(PathBuf))
+                .help("Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]"),
+        setting("service", "DOCKER_IPV6_PD_SERVICE", "NAME")
+                .value_parser(parse_service)
+                .help("The init-system service to restart [default: docker]"),
+        setting("init", "DOCKER_IPV6_PD_INIT", "INIT")
+                .value_parser(parse_init)
+                .help("How to restart the service: auto, systemd, openrc or service [default: auto]"),
+        setting("client", "DOCKER_IPV6_PD_CLIENT", "CLIENT")
+                .value_parser(Client::parse)
+                .help("The DHCP client whose variables to read: auto, dhclient or dhcpcd [default: auto]"),
+        setting("on-loss", "DOCKER_IPV6_PD_ON_LOSS", "POLICY")
+                .value_parser(OnLoss::parse)
+                .help("When the prefix holding the subnet expires or is released: keep, withdraw or fallback [default: keep]"),
+        setting("fallback-prefix", "DOCKER_IPV6_PD_FALLBACK_PREFIX", "PREFIX")
+                .value_parser(parse_fallback_prefix)
+                .help("The unique local prefix of --on-loss fallback [default: a /48 in fd00::/8 hashed from /etc/machine-id]"),
+        setting("fallback-nat", "DOCKER_IPV6_PD_FALLBACK_NAT", "WHEN")
+                .value_parser(parse_fallback_nat)
+                .help("Masquerade the fallback subnet with ip6tables: auto (when docker does not), always or never [default: auto]"),
+        setting("post-change-dir", "DOCKER_IPV6_PD_POST_CHANGE_DIR", "DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help("Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]"),
+        setting("post-change-timeout", "DOCKER_IPV6_PD_POST_CHANGE_TIMEOUT", "SECONDS")
+                .value_parser(parse_timeout)
+                .help("How long each post-change hook may run before it is killed [default: 30]"),
+        setting("root", "DOCKER_IPV6_PD_ROOT", "DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help("Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]"),
+        setting("config", "DOCKER_IPV6_PD_CONFIG", "PATH")
+                .value_parser(value_parser!(PathBuf))
+                .help("The configuration file [default: /etc/docker-ipv6-pd/docker-ipv6-pd.conf]"),
+    ]
+}
+
+/// A setting's option, with its environment variable.
 fn setting(id: &'static str, env: &'static str, value_name: &'static str) -> Arg {
-    Arg::new(id)
-        .long(id)
-        .global(true)
-        .value_name(value_name)
-        .env(env)
+    Arg::new(id).long(id).value_name(value_name).env(env)
 }
 
 impl Cli {
@@ -257,26 +240,38 @@ impl Cli {
             }
             _ => (None, matches),
         };
+        // A setting may come before the subcommand (the top level's) or after it (its own).
+        let sources = [options, matches];
+        let one = |id: &str| {
+            sources
+                .iter()
+                .find_map(|m| m.try_get_raw(id).ok().flatten().map(|_| *m))
+        };
+        macro_rules! get {
+            ($id:literal, $ty:ty) => {
+                one($id).and_then(|m| m.get_one::<$ty>($id).cloned())
+            };
+        }
         Cli {
             command,
             options: Options {
                 layer: Layer {
-                    prefix_file: options.get_one::<PathBuf>("prefix-file").cloned(),
-                    subnet_size: options.get_one::<u8>("subnet-size").copied(),
-                    service: options.get_one::<String>("service").cloned(),
-                    init: options.get_one::<InitChoice>("init").copied(),
-                    target: options.get_one::<Target>("target").copied(),
-                    daemon_json: options.get_one::<PathBuf>("daemon-json").cloned(),
-                    client: options.get_one::<Client>("client").copied(),
-                    on_loss: options.get_one::<OnLoss>("on-loss").copied(),
-                    fallback_prefix: options.get_one::<Ipv6Net>("fallback-prefix").copied(),
-                    fallback_nat: options.get_one::<FallbackNat>("fallback-nat").copied(),
-                    post_change_dir: options.get_one::<PathBuf>("post-change-dir").cloned(),
-                    post_change_timeout: options.get_one::<u64>("post-change-timeout").copied(),
+                    prefix_file: get!("prefix-file", PathBuf),
+                    subnet_size: get!("subnet-size", u8),
+                    service: get!("service", String),
+                    init: get!("init", InitChoice),
+                    target: get!("target", Target),
+                    daemon_json: get!("daemon-json", PathBuf),
+                    client: get!("client", Client),
+                    on_loss: get!("on-loss", OnLoss),
+                    fallback_prefix: get!("fallback-prefix", Ipv6Net),
+                    fallback_nat: get!("fallback-nat", FallbackNat),
+                    post_change_dir: get!("post-change-dir", PathBuf),
+                    post_change_timeout: get!("post-change-timeout", u64),
                 },
-                config: options.get_one::<PathBuf>("config").cloned(),
-                root: options.get_one::<PathBuf>("root").cloned(),
-                dry_run: options.get_flag("dry-run"),
+                config: get!("config", PathBuf),
+                root: get!("root", PathBuf),
+                dry_run: matches.get_flag("dry-run"),
             },
         }
     }
