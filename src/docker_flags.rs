@@ -73,7 +73,8 @@ pub fn exec_start(text: &str) -> Option<Vec<String>> {
     Some(words(line))
 }
 
-/// Splits shell-ish text into words: quotes dropped, `$( ... )` kept in one word, and a word
+/// Splits shell-ish text into words: quotes dropped, `$( ... )` and backticks kept in one word
+/// (the seed's DOCKER_OPTS uses backticks), and a word
 /// that is a whole command substitution followed by the words inside it (a DOCKER_OPTS that
 /// computes its flags, such as `$(p=$(cat F); [ -n "$p" ] && echo --ipv6 ...)`).
 fn words(text: &str) -> Vec<String> {
@@ -95,12 +96,14 @@ fn split_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut depth = 0usize;
+    let mut in_backticks = false;
     for c in text.chars() {
         match c {
             '"' | '\'' => continue,
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
-            c if c.is_whitespace() && depth == 0 => {
+            '`' => in_backticks = !in_backticks,
+            c if c.is_whitespace() && depth == 0 && !in_backticks => {
                 if !word.is_empty() {
                     words.push(std::mem::take(&mut word));
                 }
@@ -232,6 +235,12 @@ mod tests {
         );
         assert_eq!(ipv6_flags(words.iter().map(String::as_str)).len(), 2);
         assert_eq!(docker_opts("#DOCKER_OPTS=\"--ipv6\"\n"), None);
+        // The seed's own line, with backticks.
+        let seed = "DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`\"\n";
+        assert_eq!(
+            docker_opts(seed).unwrap(),
+            ["--ipv6", "--fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`"]
+        );
         // The README's line that copes with a missing or empty prefix file.
         let text = "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"\n";
         let words = docker_opts(text).unwrap();

@@ -175,6 +175,17 @@ fn check_dhcp_client(
     let mut uplinks = Vec::new();
     let mut without_prefix = false;
     for (pid, argv) in processes {
+        if docker_flags::is_program(argv, "dhcpcd") {
+            // dhcpcd asks for a prefix when its configuration has ia_pd; its binary lease
+            // files are not read, so the lease checks below cannot speak for it.
+            let interface = argv.last().filter(|a| !a.starts_with('-')).cloned();
+            let on = interface
+                .clone()
+                .unwrap_or_else(|| "every interface".into());
+            report.ok(format!("dhcpcd runs on {on} (pid {pid}); its hook is /usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd"));
+            uplinks.extend(interface);
+            continue;
+        }
         if !docker_flags::is_program(argv, "dhclient") || !argv.iter().any(|a| a == "-6") {
             continue;
         }

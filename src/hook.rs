@@ -124,6 +124,8 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             write_targets(settings, &targets, &contents, &description, |c| {
                 c.held().is_some().then(|| c.withdrawn())
             })?;
+            // If the lease brings this prefix back as a renewal, docker must restart for it.
+            unfinished.record(prefix);
             (prefix, None)
         }
         Plan::Lost {

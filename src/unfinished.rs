@@ -1,7 +1,9 @@
-//! What the last run could not finish: a write or a restart that failed for a prefix. The
-//! next event of that prefix finishes it, whatever the renewal rule says, so a passing
-//! failure (a read-only /etc, docker failing to restart) cannot strand docker on an old
-//! subnet. Kept in /run (under `--root`): a reboot restarts docker anyway.
+//! A prefix whose subnet docker does not run with although its lease may still say so: its
+//! write or restart failed, or the subnet was withdrawn when the prefix was lost. The next
+//! event of that prefix applies it with a restart, whatever the renewal rule says, so a
+//! passing failure (a read-only /etc, docker failing to restart) or a withdrawn prefix that
+//! comes back as a renewal (old = new) cannot strand docker without its subnet. Kept in
+//! /var/lib (under `--root`), so it survives the reboot after which such renewals come.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ pub struct Unfinished {
 impl Unfinished {
     pub fn new(root: &Path) -> Unfinished {
         Unfinished {
-            path: root.join("run/docker-ipv6-pd/unfinished"),
+            path: root.join("var/lib/docker-ipv6-pd/unfinished"),
         }
     }
 

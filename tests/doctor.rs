@@ -148,6 +148,16 @@ fn no_dhcpv6_client_or_one_without_prefix_delegation() {
     );
     m.put("proc/100/cmdline", b"dhclient\0-6\0eth0\0");
     finds(&m, "dhclient -6 runs without -P", "dhclient -6 -P");
+    // dhcpcd counts as a DHCPv6 client.
+    let m = healthy();
+    fs::remove_dir_all(m.dir.path().join("proc/100")).unwrap();
+    m.put("proc/100/cmdline", b"dhcpcd\0-6\0-B\0eth0\0");
+    let (code, report) = doctor(&m);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("ok       dhcpcd runs on eth0 (pid 100)"),
+        "{report}"
+    );
     // An enabled unit that is not running is a warning, not a problem.
     let m = healthy();
     fs::remove_dir_all(m.dir.path().join("proc/100")).unwrap();

@@ -105,6 +105,22 @@ fn withdraw_empties_the_prefix_file_and_restarts() {
 }
 
 #[test]
+fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
+    // After a reboot dhclient solicits with its lease file: BOUND6 with old = new.
+    let m = machine("withdraw");
+    m.event("BOUND6", P100, "");
+    assert!(lose(&m, "RELEASE6", P100).status.success());
+    assert_eq!(m.file().as_deref(), Some(""));
+    let out = m.event("BOUND6", P100, P100);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    assert_eq!(m.restarts().len(), 3, "{:?}", m.restarts());
+    // Applied: later renewals are plain renewals again.
+    m.event("RENEW6", P100, P100);
+    assert_eq!(m.restarts().len(), 3);
+}
+
+#[test]
 fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
     let m = machine("withdraw");
     fs::write(m.daemon_json(), "{\"debug\": true}").unwrap();
