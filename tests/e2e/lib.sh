@@ -212,13 +212,14 @@ new_prefix_in() {
     return 1
 }
 # show_events MARK [all]: what dhclient-script saw since MARK, one line per call, runs of
-# identical calls folded; with `all`, also where dhclient-script completed (EXIT lines).
+# identical calls folded; with `all`, also where dhclient-script completed (EXIT lines). When
+# daemon.json has a fixed-cidr-v6 (the daemon.json wiring), it follows the file.
 show_events() {
     since "$1" | awk -v all="${2-}" '
         function flush() { if (prev != "") printf "%s%s\n", prev, (n > 1 ? " x" n : ""); prev = ""; n = 0 }
         $2 == "ENTER" {
-            line = sprintf("    event:      %-8s %s %s %s%s -> file %s", $3, $5, $6, ($7 == "cur=-" ? "" : $7 " "),
-                           $8, substr($12, 6))
+            line = sprintf("    event:      %-8s %s %s %s%s -> file %s%s", $3, $5, $6, ($7 == "cur=-" ? "" : $7 " "),
+                           $8, substr($12, 6), ($13 ~ /^json=[^-]/ ? ", daemon.json " substr($13, 6) : ""))
             if (line == prev) { n++; next }
             flush(); prev = line; n = 1; next
         }

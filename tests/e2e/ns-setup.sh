@@ -76,6 +76,10 @@ cat > /etc/docker/daemon.json <<EOF
 }
 EOF
 
+# Scenarios 9-11 change docker's wiring (DOCKER_OPTS, daemon.json) and put these copies back.
+cp /etc/default/docker "$state/default-docker.seed"
+cp /etc/docker/daemon.json "$state/daemon.json.seed"
+
 # /etc/init.d/docker raises its limits (ulimit -n 1048576, -u/-p unlimited) under `set -e`. In a
 # sandbox without CAP_SYS_RESOURCE that fails and docker never starts; there, and only there,
 # the private copy keeps the limits it can get.

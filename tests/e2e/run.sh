@@ -3,16 +3,20 @@
 # running the real dhclient -6 -P, /sbin/dhclient-script, the project as its install.sh installs
 # it, and a real dockerd started through /etc/init.d/docker, all in network namespaces and, on the
 # host side, a private mount namespace. Nothing outside them is touched: no route, file or daemon
-# of the machine. Each scenario prints what it saw (events, prefix file, docker restarts,
-# container address) and PASS/FAIL; the last line is "N passed, N failed".
+# of the machine. Scenarios 1-8 are issue 3's; 9a-11b (scenarios-9-11.sh) add the daemon.json
+# wiring (issue 4), the real dhcpcd and the loss policies withdraw and fallback with NAT66
+# (issue 5). Each scenario prints what it saw (events, prefix file, docker restarts, container
+# address), PASS/FAIL and its wall time; the last line is "N passed, N failed".
 #
 # Usage: bash tests/e2e/run.sh [--binary PATH] [SCENARIO...]
 #   --binary PATH  install this built binary (default: cargo build --release, then
 #                  target/release/docker-ipv6-pd); also E2E_BINARY=PATH
-#   SCENARIO       run only these (1 2 3 4a 4b 5 6 7 8); some build on the one before
-#   E2E_HOOK=published  run scenarios 1-6 with the seed's published hook instead of the product
-#                  (to check the harness itself; several scenarios are then expected to fail)
-#   E2E_LOGS=DIR   keep the logs (dhclient, dhcpd, dockerd, events, restarts) in DIR
+#   SCENARIO       run only these (1 2 3 4a 4b 5 6 7 8 9a 9b 10 11a 11b); some build on the
+#                  one before
+#   E2E_HOOK=published  run scenarios 1-6 and 8 with the seed's published hook instead of the
+#                  product (to check the harness itself; several scenarios are then expected to
+#                  fail); 7 and 9a-11b, about the product itself, are left out
+#   E2E_LOGS=DIR   keep the logs (dhclient, dhcpcd, dhcpd, dockerd, events, restarts) in DIR
 # Needs root. Without root, or without a needed package, it skips; with CI=true it fails.
 set -euo pipefail
 
@@ -20,6 +24,8 @@ E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E/../.." && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$E2E/lib.sh"
+# shellcheck source=tests/e2e/scenarios-9-11.sh
+source "$E2E/scenarios-9-11.sh"
 
 BINARY=${E2E_BINARY:-}
 HOOK=${E2E_HOOK:-product}
@@ -55,7 +61,7 @@ unable() {
 missing=()
 for tool in dhclient:isc-dhcp-client dhcpd:isc-dhcp-server dockerd:docker.io docker:docker.io \
     busybox:busybox-static nft:nftables sipcalc:sipcalc ip:iproute2 ss:iproute2 \
-    nsenter:util-linux unshare:util-linux; do
+    nsenter:util-linux unshare:util-linux dhcpcd:dhcpcd-base ip6tables:iptables python3:python3; do
     command -v "${tool%%:*}" > /dev/null || missing+=("${tool#*:}")
 done
 [[ -x /sbin/dhclient-script && -x /etc/init.d/docker && -x /usr/sbin/service ]] ||
@@ -420,7 +426,8 @@ s6() { # release
 
 # broken CASE BREAK MEND [retry]: a first lease while BREAK has broken the binary (MEND undoes
 # it, also when the scenario aborts); dhclient-script must carry on, the file and docker stay as
-# they were. With `retry`, also report what the next renewal does once mended.
+# they were. With `retry`, the next renewal once mended must finish the apply: the README's
+# "nothing is left half done" (the prefix noted in /var/lib/docker-ipv6-pd/unfinished).
 SENTINEL=2001:0db8:0000:0ff0:0000:0000:0000:0000/80
 broken() {
     local m logmark
@@ -436,6 +443,8 @@ broken() {
     start_dhclient -P
     wait_events 20 "$m" 1 ' EXIT BOUND6' || true
     wait_events $((2 * T1 + 3)) "$m" 1 ' ENTER RENEW6 ' || true
+    local broken_file broken_restarts # as left while broken
+    broken_file=$(hcat "$PREFIX_FILE") broken_restarts=$(restarts)
     "$3"
     trap - EXIT
     local mended=
@@ -450,8 +459,17 @@ broken() {
         grep -v '^XMT\|^RCV\|^PRC' | awk '!seen[$0]++' | head -n 2 | sed 's/^/    log:        /' || true
     check "dhclient-script completed for BOUND6 (exit hooks ran)" test "$(count_since "$m" ' EXIT BOUND6')" -ge 1
     check "dhclient carried on (RENEW6 seen)" test "$(count_since "$m" ' ENTER RENEW6 ')" -ge 1
-    check_eq "file untouched" "$(hcat "$PREFIX_FILE")" "$SENTINEL"
-    check_eq "no docker restart" "$(restarts)" 0
+    if [[ ${4-} == retry ]]; then
+        local want
+        want=$(first80 "$(since "$m" | grep ' ENTER BOUND6 ' | head -n 1 | field new)")
+        check_eq "file untouched while read-only" "$broken_file" "$SENTINEL"
+        check_eq "no docker restart while read-only" "$broken_restarts" 0
+        check_eq "once writable, the next renewal finished the apply: file" "$mended" "$want"
+        check_eq "... and docker restarted once" "$(restarts)" 1
+    else
+        check_eq "file untouched" "$(hcat "$PREFIX_FILE")" "$SENTINEL"
+        check_eq "no docker restart" "$(restarts)" 0
+    fi
 }
 binary_away() { hx mv "$PRODUCT_BIN" "$PRODUCT_BIN.e2e-away"; }
 binary_back() { hx sh -c '[ ! -e "$1.e2e-away" ] || mv "$1.e2e-away" "$1"' sh "$PRODUCT_BIN"; }
@@ -525,7 +543,7 @@ PASSED=0 FAILED=0
 scenario() { # scenario ID TITLE: run s<ID> in a subshell, set -e on; PASS when nothing failed
     local id=$1 rc=0 start=$SECONDS
     if ((${#ONLY[@]})) && [[ " ${ONLY[*]} " != *" $id "* ]]; then return 0; fi
-    [[ $id == 7 && $HOOK != product ]] && return 0 # about the product's binary
+    [[ $id =~ ^(7|9.*|1[01].*)$ && $HOOK != product ]] && return 0 # about the product itself
     say ""
     say "=== [$id] $2"
     RESULTS=$T/results/$id
@@ -541,13 +559,15 @@ scenario() { # scenario ID TITLE: run s<ID> in a subshell, set -e on; PASS when 
     rc=$?
     set -e
     if ((rc != 0)) && ! grep -q '^FAIL' "$RESULTS"; then fail "scenario aborted (status $rc)"; fi
+    local took=$((SECONDS - start))
+    echo "$id ${took}s" >> "$T/times"
     if grep -q '^FAIL' "$RESULTS" || ! grep -q '^PASS' "$RESULTS"; then
         FAILED=$((FAILED + 1))
-        say "--- FAIL [$id] ($((SECONDS - start)) s)"
+        say "--- FAIL [$id] ($took s)"
         tail -n 5 "$STATE/dhclient.log" 2> /dev/null | sed 's/^/    dhclient.log| /' || true
     else
         PASSED=$((PASSED + 1))
-        say "--- PASS [$id] ($((SECONDS - start)) s)"
+        say "--- PASS [$id] ($took s)"
     fi
 }
 
@@ -572,7 +592,13 @@ scenario 5 "Two delegated prefixes (-P -P): settles on one, no flip-flop, no res
 scenario 6 "Release (dhclient -r): hook chain completes, file as it was, no restart"
 scenario 7 "The binary missing or failing: dhclient-script still completes its own work"
 scenario 8 "The seed's published hook through the same harness, for comparison"
+scenario 9a "daemon.json wiring (target = daemon-json, no IPv6 in DOCKER_OPTS): first lease, doctor"
+scenario 9b "daemon.json wiring: renumbering by the same router with a new pool (NoBinding)"
+scenario 10 "dhcpcd instead of dhclient: its hook writes the first /80, one restart; renewals change nothing"
+scenario 11a "on-loss = withdraw: a release empties the file and restarts docker; a new lease brings it back"
+scenario 11b "on-loss = fallback: a release moves docker to a ULA /80 with NAT66; a returning prefix undoes it"
 say ""
+[[ ! -s $T/times ]] || say "e2e: wall time per scenario: $(paste -sd, "$T/times" | sed 's/,/, /g')"
 say "e2e: $((SECONDS)) s"
 say "$PASSED passed, $FAILED failed"
 ((FAILED == 0))
