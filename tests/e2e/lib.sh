@@ -154,28 +154,34 @@ ensure_image() {
     for app in sh sleep cat ip; do ln -sf busybox "$root/bin/$app"; done
     tar -C "$root" -cf - . | hx docker import - "$IMAGE" > /dev/null
 }
-# container_check WANT80: run a container on the default bridge; check that its eth0 has a
-# global address inside WANT80 (the prefix file's line) and that the router can ping it.
-container_check() {
-    local want=$1 cid addr hex
+# start_container WANT80: run a container on the default bridge and check that its eth0 has an
+# address inside WANT80 (the prefix file's line). Sets CID and ADDR (empty: no address); returns
+# 1 when no container runs.
+start_container() {
+    local want=$1 hex
+    CID='' ADDR=''
     if ! ensure_image; then
         fail "image imported into the restarted docker"
-        return 0
+        return 1
     fi
-    cid=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 120) || {
+    CID=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 120) || {
         fail "container started"
-        return 0
+        return 1
     }
-    wait_until 10 container_hex "$cid" > /dev/null || true
-    hex=$(container_hex "$cid" || true)
-    addr=$(sed 's/.\{4\}/&:/g; s/:$//; s/\(^\|:\)0\{1,3\}/\1/g' <<< "$hex")
-    info container "eth0 ${addr:-<no global address>} (docker0 $(hx ip -6 -o addr show dev docker0 scope global 2> /dev/null | awk '{print $4}'))"
-    check "container eth0 has a global address inside ${want}" \
+    wait_until 10 container_hex "$CID" > /dev/null || true
+    hex=$(container_hex "$CID" || true)
+    ADDR=$(sed 's/.\{4\}/&:/g; s/:$//; s/\(^\|:\)0\{1,3\}/\1/g' <<< "$hex")
+    info container "eth0 ${ADDR:-<no global address>} (docker0 $(hx ip -6 -o addr show dev docker0 scope global 2> /dev/null | awk '{print $4}'))"
+    check "container eth0 has an address inside ${want}" \
         test -n "$hex" -a "${hex:0:20}" = "$(tr -d ':' <<< "${want%/*}" | cut -c1-20)"
-    if [[ -n $hex ]]; then
-        check "router pings the container at $addr" router_pings "$addr"
+}
+# container_check WANT80: a container gets an address inside WANT80 and the router pings it.
+container_check() {
+    start_container "$1" || return 0
+    if [[ -n $ADDR ]]; then
+        check "router pings the container at $ADDR" router_pings "$ADDR"
     fi
-    hx docker rm -f "$cid" > /dev/null 2>&1 || true
+    hx docker rm -f "$CID" > /dev/null 2>&1 || true
 }
 container_hex() { # the container's global eth0 address, 32 hex digits
     local out

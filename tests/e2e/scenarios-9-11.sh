@@ -461,26 +461,13 @@ container_pings() { # container_pings CID ADDR
 # container_nat_check WANT80: a container on the default bridge gets an address inside WANT80
 # (a ULA /80) and reaches the router's global address through the MASQUERADE rule.
 container_nat_check() {
-    local want=$1 cid hex addr p0
-    if ! ensure_image; then
-        fail "image imported into the restarted docker"
-        return 0
-    fi
-    cid=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 120) || {
-        fail "container started"
-        return 0
-    }
-    wait_until 10 container_hex "$cid" > /dev/null || true
-    hex=$(container_hex "$cid" || true)
-    addr=$(sed 's/.\{4\}/&:/g; s/:$//; s/\(^\|:\)0\{1,3\}/\1/g' <<< "$hex")
-    info container "eth0 ${addr:-<no global address>} (docker0 $(hx ip -6 -o addr show dev docker0 scope global 2> /dev/null | awk '{print $4}'))"
-    check "container eth0 has an address inside ${want}" \
-        test -n "$hex" -a "${hex:0:20}" = "$(tr -d ':' <<< "${want%/*}" | cut -c1-20)"
+    local p0
+    start_container "$1" || return 0
     p0=$(masq_packets)
-    check "the container pings the router's global address $ROUTER_ADDR" container_pings "$cid" "$ROUTER_ADDR"
+    check "the container pings the router's global address $ROUTER_ADDR" container_pings "$CID" "$ROUTER_ADDR"
     info nat66 "MASQUERADE rule: $((p0)) packet(s) before the ping, $(masq_packets) after"
     check "its packets went through the MASQUERADE rule (NAT66)" test "$(masq_packets)" -gt "$p0"
-    hx docker rm -f "$cid" > /dev/null 2>&1 || true
+    hx docker rm -f "$CID" > /dev/null 2>&1 || true
 }
 
 s11b() { # on-loss = fallback
