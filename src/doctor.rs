@@ -7,7 +7,7 @@
 use std::fmt;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ipnet::Ipv6Net;
 
@@ -15,7 +15,7 @@ use crate::daemon_json::{self, DaemonJson};
 use crate::docker_flags::{self, FlagSource};
 use crate::init_system::InitSystem;
 use crate::lease_file;
-use crate::settings::Settings;
+use crate::settings::{Settings, under};
 use crate::subnet::parse_file_contents;
 use crate::target::Kind;
 
@@ -83,11 +83,6 @@ impl fmt::Display for Report {
         let warnings = self.0.iter().filter(|f| f.level == Level::Warning).count();
         writeln!(f, "{problems} problem(s), {warnings} warning(s)")
     }
-}
-
-/// `path` (absolute) as seen under `root`.
-pub fn under(root: &Path, path: &Path) -> PathBuf {
-    root.join(path.strip_prefix("/").unwrap_or(path))
 }
 
 /// Runs every check.

@@ -7,7 +7,7 @@ use docker_ipv6_pd::event::Env;
 use docker_ipv6_pd::exit_code::ExitCode;
 use docker_ipv6_pd::hook::RestartFailed;
 use docker_ipv6_pd::prefix::parse_delegated;
-use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings};
+use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under};
 use docker_ipv6_pd::{config_file, doctor, hook, log, manual, status};
 
 fn main() -> ProcessExitCode {
@@ -39,7 +39,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = config_file::load(
         &config_path
             .clone()
-            .unwrap_or_else(|| doctor::under(&root, DEFAULT_CONFIG.as_ref())),
+            .unwrap_or_else(|| under(&root, DEFAULT_CONFIG.as_ref())),
         config_path.is_some(),
     )?;
     let settings = Settings::merge(cli.options.layer, config, root, cli.options.dry_run);

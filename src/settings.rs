@@ -137,6 +137,11 @@ impl Settings {
     }
 }
 
+/// `path` (absolute) as seen under `root` (`--root`: a mounted system or a test's fixture).
+pub fn under(root: &Path, path: &Path) -> PathBuf {
+    root.join(path.strip_prefix("/").unwrap_or(path))
+}
+
 /// A subnet size: 1 to 128.
 pub fn parse_subnet_size(text: &str) -> Result<u8, String> {
     match text.parse::<u8>() {

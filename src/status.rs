@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 
 use crate::daemon_json::DaemonJson;
 use crate::docker_flags;
-use crate::doctor::under;
 use crate::lease_file;
-use crate::settings::Settings;
+use crate::settings::{Settings, under};
 use crate::subnet::parse_file_contents;
 use crate::target::Kind;
 
