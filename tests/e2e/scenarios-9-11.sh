@@ -366,6 +366,17 @@ release_lease() {
         >> "$STATE/dhclient.log" 2>&1 || rc=$?
     info release "dhclient -r exited $rc"
 }
+# release_traced: release_lease between a mark and a restart count (left in REL_MARK and
+# REL_R0 for the caller's checks), then show what the hooks saw and check RELEASE6 reached them.
+release_traced() {
+    say "    -- release (dhclient -r: RELEASE6)"
+    REL_MARK=$(mark) REL_R0=$(restarts)
+    release_lease
+    wait_events 5 "$REL_MARK" 1 ' EXIT RELEASE6' || true
+    show_events "$REL_MARK" all
+    show_restarts "$REL_R0"
+    check "RELEASE6 reached the hooks" test "$(count_since "$REL_MARK" ' ENTER RELEASE6 ')" -ge 1
+}
 # live_prefix_since MARK: the first prefix with non-zero lifetimes in an event since MARK
 live_prefix_since() {
     since "$1" | grep ' ENTER ' | grep -v ' life=0/' | field new | grep -v '^-$' | head -n 1
@@ -387,17 +398,10 @@ bridge_without_v6() { [[ $(bridge_v6) == false* ]]; }
 # withdraw_release: dhclient -r with on-loss = withdraw: the file is emptied, docker restarted
 # once and comes back without IPv6.
 withdraw_release() {
-    local m r0
-    say "    -- release (dhclient -r: RELEASE6)"
-    m=$(mark) r0=$(restarts)
-    release_lease
-    wait_events 5 "$m" 1 ' EXIT RELEASE6' || true
-    show_events "$m" all
-    show_restarts "$r0"
+    release_traced
     info file "'$(hcat "$PREFIX_FILE")'"
-    check "RELEASE6 reached the hooks" test "$(count_since "$m" ' ENTER RELEASE6 ')" -ge 1
     check "file emptied (exists, empty)" file_empty
-    check_eq "one docker restart" "$(($(restarts) - r0))" 1
+    check_eq "one docker restart" "$(($(restarts) - REL_R0))" 1
     check "the restart succeeded" last_restart_ok
     need "docker is up after the restart" wait_until 30 docker_up
     info dockerd "IPv6 flags '$(dockerd_v6_flags)'; bridge network: $(bridge_v6)"
@@ -484,17 +488,11 @@ s11b() { # on-loss = fallback
     need "docker is up" wait_until 30 docker_up
     local m r0 ula ulac
     ula=$(first80 "$FALLBACK_PREFIX") ulac=$(compressed "$(first80 "$FALLBACK_PREFIX")")
-    say "    -- release (dhclient -r: RELEASE6)"
-    m=$(mark) r0=$(restarts)
-    release_lease
-    wait_events 5 "$m" 1 ' EXIT RELEASE6' || true
-    show_events "$m" all
-    show_restarts "$r0"
+    release_traced
     info file "$(hcat "$PREFIX_FILE")"
     nat_rules | sed 's/^/    ip6tables:  /'
-    check "RELEASE6 reached the hooks" test "$(count_since "$m" ' ENTER RELEASE6 ')" -ge 1
     check_eq "file holds the fallback ULA /80" "$(hcat "$PREFIX_FILE")" "$ula"
-    check_eq "one docker restart" "$(($(restarts) - r0))" 1
+    check_eq "one docker restart" "$(($(restarts) - REL_R0))" 1
     check "the restart succeeded" last_restart_ok
     check "ip6tables nat POSTROUTING has: $(masq_rule "$ulac")" has_rule "$ulac"
     need "docker is up after the restart" wait_until 30 docker_up
