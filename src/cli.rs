@@ -146,47 +146,47 @@ pub fn command() -> clap::Command {
 fn settings_args() -> Vec<Arg> {
     vec![
         setting("prefix-file", "DOCKER_IPV6_PD_PREFIX_FILE", "PATH")
-                .value_parser(value_parser!(PathBuf))
-                .help("The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]"),
+            .value_parser(value_parser!(PathBuf))
+            .help("The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]"),
         setting("subnet-size", "DOCKER_IPV6_PD_SUBNET_SIZE", "N")
-                .value_parser(parse_subnet_size)
-                .help("Length of the subnet taken from the delegated prefix [default: 80]"),
+            .value_parser(parse_subnet_size)
+            .help("Length of the subnet taken from the delegated prefix [default: 80]"),
         setting("target", "DOCKER_IPV6_PD_TARGET", "TARGET")
-                .value_parser(Target::parse)
-                .help("Where the subnet goes: prefix-file, daemon-json or both [default: prefix-file]"),
+            .value_parser(Target::parse)
+            .help("Where the subnet goes: prefix-file, daemon-json or both [default: prefix-file]"),
         setting("daemon-json", "DOCKER_IPV6_PD_DAEMON_JSON", "PATH")
-                .value_parser(value_parser!(PathBuf))
-                .help("Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]"),
+            .value_parser(value_parser!(PathBuf))
+            .help("Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]"),
         setting("service", "DOCKER_IPV6_PD_SERVICE", "NAME")
-                .value_parser(parse_service)
-                .help("The init-system service to restart [default: docker]"),
+            .value_parser(parse_service)
+            .help("The init-system service to restart [default: docker]"),
         setting("init", "DOCKER_IPV6_PD_INIT", "INIT")
-                .value_parser(parse_init)
-                .help("How to restart the service: auto, systemd, openrc or service [default: auto]"),
+            .value_parser(parse_init)
+            .help("How to restart the service: auto, systemd, openrc or service [default: auto]"),
         setting("client", "DOCKER_IPV6_PD_CLIENT", "CLIENT")
-                .value_parser(Client::parse)
-                .help("The DHCP client whose variables to read: auto, dhclient or dhcpcd [default: auto]"),
+            .value_parser(Client::parse)
+            .help("The DHCP client whose variables to read: auto, dhclient or dhcpcd [default: auto]"),
         setting("on-loss", "DOCKER_IPV6_PD_ON_LOSS", "POLICY")
-                .value_parser(OnLoss::parse)
-                .help("When the prefix holding the subnet expires or is released: keep, withdraw or fallback [default: keep]"),
+            .value_parser(OnLoss::parse)
+            .help("When the prefix holding the subnet expires or is released: keep, withdraw or fallback [default: keep]"),
         setting("fallback-prefix", "DOCKER_IPV6_PD_FALLBACK_PREFIX", "PREFIX")
-                .value_parser(parse_fallback_prefix)
-                .help("The unique local prefix of --on-loss fallback [default: a /48 in fd00::/8 hashed from /etc/machine-id]"),
+            .value_parser(parse_fallback_prefix)
+            .help("The unique local prefix of --on-loss fallback [default: a /48 in fd00::/8 hashed from /etc/machine-id]"),
         setting("fallback-nat", "DOCKER_IPV6_PD_FALLBACK_NAT", "WHEN")
-                .value_parser(parse_fallback_nat)
-                .help("Masquerade the fallback subnet with ip6tables: auto (when docker does not), always or never [default: auto]"),
+            .value_parser(parse_fallback_nat)
+            .help("Masquerade the fallback subnet with ip6tables: auto (when docker does not), always or never [default: auto]"),
         setting("post-change-dir", "DOCKER_IPV6_PD_POST_CHANGE_DIR", "DIR")
-                .value_parser(value_parser!(PathBuf))
-                .help("Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]"),
+            .value_parser(value_parser!(PathBuf))
+            .help("Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]"),
         setting("post-change-timeout", "DOCKER_IPV6_PD_POST_CHANGE_TIMEOUT", "SECONDS")
-                .value_parser(parse_timeout)
-                .help("How long each post-change hook may run before it is killed [default: 30]"),
+            .value_parser(parse_timeout)
+            .help("How long each post-change hook may run before it is killed [default: 30]"),
         setting("root", "DOCKER_IPV6_PD_ROOT", "DIR")
-                .value_parser(value_parser!(PathBuf))
-                .help("Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]"),
+            .value_parser(value_parser!(PathBuf))
+            .help("Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]"),
         setting("config", "DOCKER_IPV6_PD_CONFIG", "PATH")
-                .value_parser(value_parser!(PathBuf))
-                .help("The configuration file [default: /etc/docker-ipv6-pd/docker-ipv6-pd.conf]"),
+            .value_parser(value_parser!(PathBuf))
+            .help("The configuration file [default: /etc/docker-ipv6-pd/docker-ipv6-pd.conf]"),
     ]
 }
 
