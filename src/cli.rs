@@ -12,13 +12,13 @@ use clap_complete::Shell;
 
 use ipnet::Ipv6Net;
 
-use crate::event::Client;
-use crate::plan::OnLoss;
+use crate::settings::Client;
+use crate::settings::OnLoss;
+use crate::settings::Target;
 use crate::settings::{
     FallbackNat, InitChoice, Layer, parse_fallback_nat, parse_fallback_prefix, parse_init,
     parse_service, parse_subnet_size, parse_timeout,
 };
-use crate::target::Target;
 
 const ABOUT: &str = "Give docker the IPv6 subnet of a DHCPv6 delegated prefix";
 

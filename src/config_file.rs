@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::event::Client;
-use crate::plan::OnLoss;
+use crate::settings::Client;
+use crate::settings::OnLoss;
+use crate::settings::Target;
 use crate::settings::{
     Layer, parse_fallback_nat, parse_fallback_prefix, parse_init, parse_service, parse_subnet_size,
     parse_timeout,
 };
-use crate::target::Target;
 
 /// The keys a configuration file may hold: the long option names.
 pub const KNOWN_KEYS: [&str; 12] = [

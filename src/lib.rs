@@ -1,30 +1,20 @@
 //! docker-ipv6-pd: gives docker the IPv6 subnet of a DHCPv6 delegated prefix.
 //!
-//! The pure parts (reading the lease, subnet arithmetic, deciding) are in `event`, `prefix`,
-//! `subnet` and `plan`; the side effects (the file, the init system, syslog) in
-//! `prefix_file`, `init_system` and `log`; `hook` ties them together for one run.
+//! One hook run is a pipeline, and the modules follow it:
+//! `event` reads the DHCP client's environment into a typed event, `plan` decides (pure)
+//! what that event does, `apply` carries the plan's effects out (the files, the init system,
+//! the firewall, post-change scripts), and `on_event` ties one run together.
+//! `inspect` reads the machine for `doctor` and `status`; `cli`, `settings` and
+//! `config_file` turn arguments, environment and configuration file into settings.
 
-pub mod atomic_file;
+pub mod apply;
 pub mod cli;
 pub mod config_file;
-pub mod daemon_json;
-pub mod dhclient_env;
-pub mod dhcpcd_env;
-pub mod docker_flags;
-pub mod doctor;
+pub mod error;
 pub mod event;
-pub mod exit_code;
-pub mod fallback;
-pub mod hook;
-pub mod init_system;
-pub mod lease_file;
+pub mod inspect;
 pub mod log;
 pub mod manual;
+pub mod on_event;
 pub mod plan;
-pub mod post_change;
-pub mod prefix;
 pub mod settings;
-pub mod status;
-pub mod subnet;
-pub mod target;
-pub mod unfinished;

@@ -3,12 +3,13 @@
 use std::process::ExitCode as ProcessExitCode;
 
 use docker_ipv6_pd::cli::{Cli, Command};
+use docker_ipv6_pd::error::ExitCode;
 use docker_ipv6_pd::event::Env;
-use docker_ipv6_pd::exit_code::ExitCode;
-use docker_ipv6_pd::hook::RestartFailed;
-use docker_ipv6_pd::prefix::parse_delegated;
+use docker_ipv6_pd::event::prefix::parse_delegated;
+use docker_ipv6_pd::inspect::{doctor, status};
+use docker_ipv6_pd::on_event::RestartFailed;
 use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under};
-use docker_ipv6_pd::{config_file, doctor, hook, log, manual, status};
+use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 fn main() -> ProcessExitCode {
     let cli = Cli::parse();
@@ -44,7 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     )?;
     let settings = Settings::merge(cli.options.layer, config, root, cli.options.dry_run);
     match cli.command {
-        None => hook::run(&settings, &Env::from_process())?,
+        None => on_event::run(&settings, &Env::from_process())?,
         Some(Command::Subnet { prefix }) => {
             let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
             println!("{}", delegated.subnet);

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ipnet::Ipv6Net;
 
-use crate::event::Client;
-use crate::plan::OnLoss;
-use crate::target::{Kind, Target};
+use crate::plan::target::Kind;
 
 /// When the fallback subnet gets our own NAT66 rule (`--fallback-nat`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,6 +204,74 @@ pub fn parse_init(text: &str) -> Result<InitChoice, String> {
         _ => Err(format!(
             "{text:?} is not one of auto, systemd, openrc, service"
         )),
+    }
+}
+
+/// Which DHCP client ran us (`--client`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// Recognise the client from the variables present.
+    Auto,
+    Dhclient,
+    Dhcpcd,
+}
+
+/// What to do when the prefix that holds the configured subnet goes away (`--on-loss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnLoss {
+    /// Change nothing (the published hook's behaviour), log it.
+    Keep,
+    /// Take the subnet out of the targets and restart docker.
+    Withdraw,
+    /// Move to a unique local subnet, reached over NAT66, until a prefix returns.
+    Fallback,
+}
+
+impl OnLoss {
+    pub fn parse(text: &str) -> Result<OnLoss, String> {
+        match text {
+            "keep" => Ok(OnLoss::Keep),
+            "withdraw" => Ok(OnLoss::Withdraw),
+            "fallback" => Ok(OnLoss::Fallback),
+            _ => Err(format!("{text:?} is not one of keep, withdraw, fallback")),
+        }
+    }
+}
+
+/// Which files get the subnet (`--target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The prefix file, read by `--fixed-cidr-v6=$(cat ...)` (the published setup).
+    PrefixFile,
+    /// `fixed-cidr-v6` and `ipv6` in daemon.json (docker's own place, and the one systemd
+    /// installations can use without overriding docker's unit).
+    DaemonJson,
+    /// Both.
+    Both,
+}
+
+impl Target {
+    /// The name `--target` takes.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        match text {
+            "prefix-file" => Ok(Target::PrefixFile),
+            "daemon-json" => Ok(Target::DaemonJson),
+            "both" => Ok(Target::Both),
+            _ => Err(format!(
+                "{text:?} is not one of prefix-file, daemon-json, both"
+            )),
+        }
+    }
+}
+
+impl Client {
+    pub fn parse(text: &str) -> Result<Client, String> {
+        match text {
+            "auto" => Ok(Client::Auto),
+            "dhclient" => Ok(Client::Dhclient),
+            "dhcpcd" => Ok(Client::Dhcpcd),
+            _ => Err(format!("{text:?} is not one of auto, dhclient, dhcpcd")),
+        }
     }
 }
 

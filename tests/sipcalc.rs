@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::net::Ipv6Addr;
 use std::process::{Command, Stdio};
 
-use docker_ipv6_pd::prefix::parse_delegated;
+use docker_ipv6_pd::event::prefix::parse_delegated;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

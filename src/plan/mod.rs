@@ -4,33 +4,16 @@
 //! plan, which the hook carries out, `--dry-run` prints, and the unit tests below check
 //! case by case.
 
+pub mod daemon_json;
+pub mod subnet;
+pub mod target;
+
 use ipnet::Ipv6Net;
 
 use crate::event::HookEvent;
-use crate::subnet::Subnet;
-use crate::target::Contents;
-
-/// What to do when the prefix that holds the configured subnet goes away (`--on-loss`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnLoss {
-    /// Change nothing (the published hook's behaviour), log it.
-    Keep,
-    /// Take the subnet out of the targets and restart docker.
-    Withdraw,
-    /// Move to a unique local subnet, reached over NAT66, until a prefix returns.
-    Fallback,
-}
-
-impl OnLoss {
-    pub fn parse(text: &str) -> Result<OnLoss, String> {
-        match text {
-            "keep" => Ok(OnLoss::Keep),
-            "withdraw" => Ok(OnLoss::Withdraw),
-            "fallback" => Ok(OnLoss::Fallback),
-            _ => Err(format!("{text:?} is not one of keep, withdraw, fallback")),
-        }
-    }
-}
+use crate::plan::subnet::Subnet;
+use crate::plan::target::Contents;
+use crate::settings::OnLoss;
 
 /// The settings a decision depends on besides the event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,9 +207,10 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::HookEvent;
     use crate::event::tests::env;
-    use crate::event::{Client, HookEvent};
-    use crate::target::Kind;
+    use crate::plan::target::Kind;
+    use crate::settings::Client;
 
     const FILE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
     const FILE_200: &[u8] = b"2001:0db8:0000:0200:0000:0000:0000:0000/80\n";

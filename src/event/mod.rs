@@ -5,13 +5,17 @@
 //! (`new_dhcp6_ia_pd1_prefix1` and its `_length`, `_pltime`, `_vltime`). Both become one
 //! [`HookEvent`]. An empty variable counts as unset, as for the published hook's `[ ! -z ]`.
 
+pub mod dhclient;
+pub mod dhcpcd;
+pub mod prefix;
+
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use ipnet::Ipv6Net;
 
-use crate::prefix::{DelegatedPrefix, InputError};
-use crate::{dhclient_env, dhcpcd_env};
+use crate::event::prefix::{DelegatedPrefix, InputError};
+use crate::settings::Client;
 
 /// Reasons that say the lease is gone, for both clients.
 pub const LOSS_REASONS: [&str; 3] = ["EXPIRE6", "RELEASE6", "STOP6"];
@@ -50,32 +54,12 @@ impl Env {
     }
 }
 
-/// Which DHCP client ran us (`--client`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Client {
-    /// Recognise the client from the variables present.
-    Auto,
-    Dhclient,
-    Dhcpcd,
-}
-
-impl Client {
-    pub fn parse(text: &str) -> Result<Client, String> {
-        match text {
-            "auto" => Ok(Client::Auto),
-            "dhclient" => Ok(Client::Dhclient),
-            "dhcpcd" => Ok(Client::Dhcpcd),
-            _ => Err(format!("{text:?} is not one of auto, dhclient, dhcpcd")),
-        }
-    }
-
-    /// `Auto` resolved: dhcpcd when any of its prefix-delegation variables is present.
-    pub fn resolve(self, env: &Env) -> Client {
-        match self {
-            Client::Auto if env.names().any(dhcpcd_env::is_dhcpcd_variable) => Client::Dhcpcd,
-            Client::Auto => Client::Dhclient,
-            other => other,
-        }
+/// `client` resolved: `Auto` is dhcpcd when any of its prefix-delegation variables is present.
+pub fn resolve_client(client: Client, env: &Env) -> Client {
+    match client {
+        Client::Auto if env.names().any(dhcpcd::is_dhcpcd_variable) => Client::Dhcpcd,
+        Client::Auto => Client::Dhclient,
+        other => other,
     }
 }
 
@@ -110,13 +94,13 @@ impl HookEvent {
             .map(|r| r.to_string_lossy().into_owned())
             .unwrap_or_default();
         let loss = LOSS_REASONS.contains(&reason.as_str());
-        let (new, old, complete) = match client.resolve(env) {
+        let (new, old, complete) = match resolve_client(client, env) {
             Client::Dhcpcd => {
-                let (new, old) = dhcpcd_env::read(env, subnet_size)?;
+                let (new, old) = dhcpcd::read(env, subnet_size)?;
                 (new, old, true)
             }
             _ => {
-                let (new, old) = dhclient_env::read(env, subnet_size, loss)?;
+                let (new, old) = dhclient::read(env, subnet_size, loss)?;
                 (new, old, false)
             }
         };
@@ -172,10 +156,10 @@ pub mod tests {
             ("reason", "BOUND6"),
             ("new_dhcp6_ia_pd1_prefix1", "2001:db8::"),
         ]);
-        assert_eq!(Client::Auto.resolve(&dhcpcd), Client::Dhcpcd);
+        assert_eq!(resolve_client(Client::Auto, &dhcpcd), Client::Dhcpcd);
         let dhclient = env(&[("reason", "BOUND6"), ("new_ip6_prefix", "2001:db8::/60")]);
-        assert_eq!(Client::Auto.resolve(&dhclient), Client::Dhclient);
-        assert_eq!(Client::Dhcpcd.resolve(&dhclient), Client::Dhcpcd);
+        assert_eq!(resolve_client(Client::Auto, &dhclient), Client::Dhclient);
+        assert_eq!(resolve_client(Client::Dhcpcd, &dhclient), Client::Dhcpcd);
         assert!(Client::parse("udhcpc").is_err());
     }
 

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use ipnet::Ipv6Net;
 
-use crate::daemon_json::DaemonJson;
+use crate::plan::daemon_json::DaemonJson;
 
 /// The host's ULA /48: `fd` and a 40-bit global ID hashed from /etc/machine-id (RFC 4193
 /// suggests a hash of something unique to the host), so it stays the same across reboots.

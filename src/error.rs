@@ -1,8 +1,8 @@
 //! Exit statuses, each with one meaning an admin or a script can act on.
 
 use crate::config_file::ConfigError;
-use crate::hook::RestartFailed;
-use crate::prefix::InputError;
+use crate::event::prefix::InputError;
+use crate::on_event::RestartFailed;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

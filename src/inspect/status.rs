@@ -7,12 +7,12 @@ use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
 
-use crate::daemon_json::DaemonJson;
-use crate::docker_flags;
-use crate::lease_file;
+use crate::inspect::docker_flags;
+use crate::inspect::lease_file;
+use crate::plan::daemon_json::DaemonJson;
+use crate::plan::subnet::parse_file_contents;
+use crate::plan::target::Kind;
 use crate::settings::{Settings, under};
-use crate::subnet::parse_file_contents;
-use crate::target::Kind;
 
 /// Everything status shows, as JSON (the text form is rendered from it).
 pub fn collect(settings: &Settings) -> Value {
@@ -31,9 +31,7 @@ pub fn collect(settings: &Settings) -> Value {
             })
         })
         .collect();
-    let configured: Vec<Value> = settings
-        .target
-        .kinds()
+    let configured: Vec<Value> = crate::plan::target::files_of(settings.target)
         .iter()
         .map(|&kind| {
             let path = settings.path(kind);

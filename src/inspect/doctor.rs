@@ -11,13 +11,13 @@ use std::path::Path;
 
 use ipnet::Ipv6Net;
 
-use crate::daemon_json::{self, DaemonJson};
-use crate::docker_flags::{self, FlagSource};
-use crate::init_system::InitSystem;
-use crate::lease_file;
+use crate::apply::init_system::InitSystem;
+use crate::inspect::docker_flags::{self, FlagSource};
+use crate::inspect::lease_file;
+use crate::plan::daemon_json::{self, DaemonJson};
+use crate::plan::subnet::parse_file_contents;
+use crate::plan::target::Kind;
 use crate::settings::{Settings, under};
-use crate::subnet::parse_file_contents;
-use crate::target::Kind;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -338,7 +338,7 @@ fn check_docker_wiring(
             fix,
         );
     }
-    let kinds = settings.target.kinds();
+    let kinds = crate::plan::target::files_of(settings.target);
     let prefix_file = settings.prefix_file.display().to_string();
     if kinds.contains(&Kind::PrefixFile)
         && !flags
@@ -362,7 +362,7 @@ fn check_subnets(
 ) {
     let root = settings.root.as_path();
     let mut configured: Vec<(String, Ipv6Net)> = Vec::new();
-    for kind in settings.target.kinds() {
+    for kind in crate::plan::target::files_of(settings.target) {
         let shown = settings.path(*kind).display().to_string();
         match kind {
             Kind::PrefixFile => match fs::read(under(root, settings.path(*kind))) {
@@ -372,7 +372,7 @@ fn check_subnets(
                         configured.push((shown, net));
                     }
                     None => report.problem(
-                        format!("{shown} holds no valid subnet: {}", crate::prefix::quote(&bytes)),
+                        format!("{shown} holds no valid subnet: {}", crate::event::prefix::quote(&bytes)),
                         "let the hook write it: restart dhclient, or run the hook by hand with new_ip6_prefix set",
                     ),
                 },

@@ -7,20 +7,21 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use ipnet::Ipv6Net;
 
-use crate::atomic_file::{AtomicFile, DirLock};
+use crate::apply::atomic_file::{AtomicFile, DirLock};
+use crate::apply::firewall;
+use crate::apply::init_system::{self, InitSystem};
+use crate::apply::post_change::{self, Change};
+use crate::apply::state::Unfinished;
 use crate::config_file::ConfigError;
-use crate::daemon_json::DaemonJson;
-use crate::docker_flags;
 use crate::event::{Env, HookEvent};
-use crate::fallback;
-use crate::init_system::{self, InitSystem};
+use crate::inspect::docker_flags;
 use crate::log;
-use crate::plan::{LossAction, OnLoss, Plan, Policy, decide};
-use crate::post_change::{self, Change};
+use crate::plan::daemon_json::DaemonJson;
+use crate::plan::subnet::Subnet;
+use crate::plan::target::{Contents, Kind};
+use crate::plan::{LossAction, Plan, Policy, decide};
+use crate::settings::OnLoss;
 use crate::settings::{FallbackNat, InitChoice, Settings};
-use crate::subnet::Subnet;
-use crate::target::{Contents, Kind};
-use crate::unfinished::Unfinished;
 
 /// The files were written but docker did not restart (exit status 4).
 #[derive(Debug)]
@@ -43,9 +44,7 @@ struct TargetFile {
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     let event = HookEvent::read(env, settings.subnet_size, settings.client)?;
-    let targets: Vec<TargetFile> = settings
-        .target
-        .kinds()
+    let targets: Vec<TargetFile> = crate::plan::target::files_of(settings.target)
         .iter()
         .map(|&kind| TargetFile {
             kind,
@@ -91,7 +90,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             }
             if let Some(fallback) = policy.fallback
                 && before == Some(fallback.net())
-                && let Err(e) = fallback::remove_nat66(&fallback.net())
+                && let Err(e) = firewall::remove_nat66(&fallback.net())
             {
                 log::warning(&format!("removing the fallback's NAT66 rule: {e:#}"));
             }
@@ -137,7 +136,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
                 (!c.holds(&subnet)).then(|| c.updated(&subnet))
             })?;
             if needs_nat66(settings, &targets, &contents) {
-                fallback::add_nat66(&subnet.net())
+                firewall::add_nat66(&subnet.net())
                     .context("adding the NAT66 rule for the fallback subnet")?;
                 log::info(&format!(
                     "masquerading {} (ip6tables, nat POSTROUTING)",
@@ -238,7 +237,7 @@ fn policy(settings: &Settings) -> Result<Policy> {
     let fallback = if wanted {
         let prefix = settings
             .fallback_prefix
-            .unwrap_or_else(|| fallback::host_ula(&settings.root));
+            .unwrap_or_else(|| firewall::host_ula(&settings.root));
         let subnet = Subnet::first_of(prefix, settings.subnet_size).ok_or_else(|| {
             ConfigError(format!(
                 "fallback-prefix {prefix} cannot hold a /{} subnet",
@@ -273,7 +272,7 @@ fn needs_nat66(settings: &Settings, targets: &[TargetFile], contents: &[Contents
                     DaemonJson::parse(bytes.as_deref()).ok()
                 })
                 .unwrap_or_default();
-            !fallback::docker_masquerades(fallback::dockerd_major_version(), &json)
+            !firewall::docker_masquerades(firewall::dockerd_major_version(), &json)
         }
     }
 }

@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use ipnet::Ipv6Net;
 
-use crate::subnet::Subnet;
+use crate::plan::subnet::Subnet;
 
 /// A refused input: which variable, what it held (quoted, escaped, shortened) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,41 +4,16 @@
 
 use ipnet::Ipv6Net;
 
-use crate::daemon_json::{DaemonJson, InvalidDaemonJson};
-use crate::subnet::{Subnet, parse_file_contents};
+use crate::plan::daemon_json::{DaemonJson, InvalidDaemonJson};
+use crate::plan::subnet::{Subnet, parse_file_contents};
+use crate::settings::Target;
 
-/// Which files get the subnet (`--target`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// The prefix file, read by `--fixed-cidr-v6=$(cat ...)` (the published setup).
-    PrefixFile,
-    /// `fixed-cidr-v6` and `ipv6` in daemon.json (docker's own place, and the one systemd
-    /// installations can use without overriding docker's unit).
-    DaemonJson,
-    /// Both.
-    Both,
-}
-
-impl Target {
-    /// The kinds of file this target writes, in the order they are written.
-    pub fn kinds(self) -> &'static [Kind] {
-        match self {
-            Target::PrefixFile => &[Kind::PrefixFile],
-            Target::DaemonJson => &[Kind::DaemonJson],
-            Target::Both => &[Kind::PrefixFile, Kind::DaemonJson],
-        }
-    }
-
-    /// The name `--target` takes.
-    pub fn parse(text: &str) -> Result<Target, String> {
-        match text {
-            "prefix-file" => Ok(Target::PrefixFile),
-            "daemon-json" => Ok(Target::DaemonJson),
-            "both" => Ok(Target::Both),
-            _ => Err(format!(
-                "{text:?} is not one of prefix-file, daemon-json, both"
-            )),
-        }
+/// The files `target` writes, in the order they are written.
+pub fn files_of(target: Target) -> &'static [Kind] {
+    match target {
+        Target::PrefixFile => &[Kind::PrefixFile],
+        Target::DaemonJson => &[Kind::DaemonJson],
+        Target::Both => &[Kind::PrefixFile, Kind::DaemonJson],
     }
 }
 
@@ -136,7 +111,7 @@ mod tests {
     #[test]
     fn target_names() {
         assert_eq!(
-            Target::parse("both").unwrap().kinds(),
+            files_of(Target::parse("both").unwrap()),
             [Kind::PrefixFile, Kind::DaemonJson]
         );
         assert_eq!(Target::parse("daemon-json"), Ok(Target::DaemonJson));
