@@ -8,6 +8,7 @@
 //! `config_file` turn arguments, environment and configuration file into settings.
 
 pub mod apply;
+pub mod bounded_read;
 pub mod cli;
 pub mod config_file;
 pub mod error;
