@@ -1,8 +1,7 @@
 //! Exit statuses, each with one meaning an admin or a script can act on.
 
 use crate::config_file::ConfigError;
-use crate::event::prefix::InputError;
-use crate::on_event::RestartFailed;
+use std::fmt;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +41,66 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
+/// A refused input: which variable, what it held (quoted, escaped, shortened) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub var: String,
+    pub value: String,
+    pub problem: String,
+}
+
+impl InputError {
+    pub fn new(var: &str, raw: &[u8], problem: impl Into<String>) -> InputError {
+        InputError {
+            var: var.to_string(),
+            value: quote(raw),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}: {}", self.var, self.value, self.problem)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The files were written but docker did not restart (exit status 4).
+#[derive(Debug)]
+pub struct RestartFailed(pub String);
+
+impl fmt::Display for RestartFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RestartFailed {}
+
+/// Longest part of a value shown in an error; the rest is counted, not printed.
+const SHOWN_BYTES: usize = 64;
+
+/// Quotes a raw value for a one-line message: printable ASCII as is, everything else escaped,
+/// long values cut short.
+pub fn quote(raw: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in raw.iter().take(SHOWN_BYTES) {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    if raw.len() > SHOWN_BYTES {
+        out.push_str(&format!("... ({} bytes in all)", raw.len()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +136,13 @@ mod tests {
             ExitCode::ProblemsFound,
         ];
         assert_eq!(codes.map(|c| c as u8), [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn long_values_are_shortened() {
+        let long = "a".repeat(10_000);
+        let quoted = quote(long.as_bytes());
+        assert!(quoted.len() < 100);
+        assert!(quoted.ends_with("(10000 bytes in all)"));
     }
 }

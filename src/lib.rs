@@ -19,3 +19,4 @@ pub mod manual;
 pub mod on_event;
 pub mod plan;
 pub mod settings;
+pub mod subnet;

@@ -4,10 +4,10 @@ use std::process::ExitCode as ProcessExitCode;
 
 use docker_ipv6_pd::cli::{Cli, Command};
 use docker_ipv6_pd::error::ExitCode;
-use docker_ipv6_pd::event::Env;
+use docker_ipv6_pd::error::RestartFailed;
+use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::on_event::RestartFailed;
 use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 

@@ -1,6 +1,6 @@
 //! One run of the hook: read the event, decide under the lock, carry the plan out.
 
-use std::fmt;
+use crate::error::RestartFailed;
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,27 +13,16 @@ use crate::apply::init_system::{self, InitSystem};
 use crate::apply::post_change::{self, Change};
 use crate::apply::state::Unfinished;
 use crate::config_file::ConfigError;
-use crate::event::{Env, HookEvent};
+use crate::event::HookEvent;
+use crate::event::env::Env;
 use crate::inspect::docker_flags;
 use crate::log;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::subnet::Subnet;
 use crate::plan::target::{Contents, Kind};
 use crate::plan::{LossAction, Plan, Policy, decide};
 use crate::settings::OnLoss;
 use crate::settings::{FallbackNat, InitChoice, Settings};
-
-/// The files were written but docker did not restart (exit status 4).
-#[derive(Debug)]
-pub struct RestartFailed(pub String);
-
-impl fmt::Display for RestartFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RestartFailed {}
+use crate::subnet::Subnet;
 
 /// One target file of this run.
 struct TargetFile {

@@ -3,8 +3,9 @@
 //! `new_ip6_prefix` (ADDR/LEN as the server sent it), `old_ip6_prefix` (the same prefix when
 //! it was in the previous lease), `new_max_life` and `new_preferred_life` (0: withdrawn).
 
-use crate::event::prefix::{InputError, parse_delegated, parse_prefix};
-use crate::event::{Env, NewPrefix, parse_lifetime};
+use crate::error::InputError;
+use crate::event::env::{Env, parse_lifetime};
+use crate::event::prefix::{NewPrefix, parse_delegated, parse_prefix};
 use ipnet::Ipv6Net;
 
 /// The new prefix (if any) and the old one. `old_ip6_prefix` is read when there is a new

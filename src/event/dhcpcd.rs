@@ -9,8 +9,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use ipnet::Ipv6Net;
 
-use crate::event::prefix::{InputError, parse_delegated, parse_prefix};
-use crate::event::{Env, NewPrefix, parse_lifetime};
+use crate::error::InputError;
+use crate::event::env::{Env, parse_lifetime};
+use crate::event::prefix::{NewPrefix, parse_delegated, parse_prefix};
 
 /// True for the names of dhcpcd's delegated-prefix variables.
 pub fn is_dhcpcd_variable(name: &str) -> bool {

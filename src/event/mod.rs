@@ -7,52 +7,18 @@
 
 pub mod dhclient;
 pub mod dhcpcd;
+pub mod env;
 pub mod prefix;
-
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 
 use ipnet::Ipv6Net;
 
-use crate::event::prefix::{DelegatedPrefix, InputError};
+use crate::error::InputError;
+use crate::event::env::Env;
+use crate::event::prefix::NewPrefix;
 use crate::settings::Client;
 
 /// Reasons that say the lease is gone, for both clients.
 pub const LOSS_REASONS: [&str; 3] = ["EXPIRE6", "RELEASE6", "STOP6"];
-
-/// The process environment (or a test's), looked up by name.
-#[derive(Clone, Debug, Default)]
-pub struct Env {
-    vars: Vec<(String, OsString)>,
-}
-
-impl Env {
-    /// This process's environment (variables whose names are not text are left out).
-    pub fn from_process() -> Env {
-        Env::from_pairs(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))))
-    }
-
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, OsString)>) -> Env {
-        Env {
-            vars: pairs.into_iter().collect(),
-        }
-    }
-
-    /// The value of `name`, unless unset or empty.
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
-        self.vars
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_os_str())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// Every variable name.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.vars.iter().map(|(k, _)| k.as_str())
-    }
-}
 
 /// `client` resolved: `Auto` is dhcpcd when any of its prefix-delegation variables is present.
 pub fn resolve_client(client: Client, env: &Env) -> Client {
@@ -61,14 +27,6 @@ pub fn resolve_client(client: Client, env: &Env) -> Client {
         Client::Auto => Client::Dhclient,
         other => other,
     }
-}
-
-/// A prefix the event delegates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NewPrefix {
-    pub delegated: DelegatedPrefix,
-    /// The server withdrew it (a lifetime of 0): it must not become docker's subnet.
-    pub withdrawn: bool,
 }
 
 /// What one call of the hook is about.
@@ -124,19 +82,11 @@ impl HookEvent {
     }
 }
 
-/// A lifetime in seconds.
-pub fn parse_lifetime(var: &str, raw: &OsStr) -> Result<u64, InputError> {
-    let bytes = raw.as_bytes();
-    std::str::from_utf8(bytes)
-        .ok()
-        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| InputError::new(var, bytes, "not a lifetime in seconds"))
-}
-
 #[cfg(test)]
 pub mod tests {
     use super::*;
+    use crate::event::env::parse_lifetime;
+    use std::ffi::{OsStr, OsString};
 
     pub fn env(vars: &[(&str, &str)]) -> Env {
         Env::from_pairs(vars.iter().map(|(k, v)| (k.to_string(), OsString::from(v))))

@@ -4,38 +4,13 @@
 //! delegate, and that holds a /N, is refused here with an error naming the variable and value.
 
 use std::ffi::OsStr;
-use std::fmt;
+
 use std::os::unix::ffi::OsStrExt;
 
 use ipnet::Ipv6Net;
 
-use crate::plan::subnet::Subnet;
-
-/// A refused input: which variable, what it held (quoted, escaped, shortened) and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
-    pub var: String,
-    pub value: String,
-    pub problem: String,
-}
-
-impl InputError {
-    pub fn new(var: &str, raw: &[u8], problem: impl Into<String>) -> InputError {
-        InputError {
-            var: var.to_string(),
-            value: quote(raw),
-            problem: problem.into(),
-        }
-    }
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}: {}", self.var, self.value, self.problem)
-    }
-}
-
-impl std::error::Error for InputError {}
+use crate::error::InputError;
+use crate::subnet::Subnet;
 
 /// Address ranges no delegated prefix may come from and no docker subnet may touch.
 const SPECIAL_RANGES: [(&str, &str); 5] = [
@@ -53,6 +28,14 @@ pub struct DelegatedPrefix {
     pub prefix: Ipv6Net,
     /// The first /N inside it.
     pub subnet: Subnet,
+}
+
+/// A prefix the event delegates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewPrefix {
+    pub delegated: DelegatedPrefix,
+    /// The server withdrew it (a lifetime of 0): it must not become docker's subnet.
+    pub withdrawn: bool,
 }
 
 /// Parses `raw` (the value of `var`) as a prefix that holds a /`size` and is neither special
@@ -109,28 +92,6 @@ pub fn parse_prefix(var: &str, raw: &OsStr) -> Result<Ipv6Net, InputError> {
         };
         InputError::new(var, bytes, problem)
     })
-}
-
-/// Longest part of a value shown in an error; the rest is counted, not printed.
-const SHOWN_BYTES: usize = 64;
-
-/// Quotes a raw value for a one-line message: printable ASCII as is, everything else escaped,
-/// long values cut short.
-pub fn quote(raw: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &b in raw.iter().take(SHOWN_BYTES) {
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    if raw.len() > SHOWN_BYTES {
-        out.push_str(&format!("... ({} bytes in all)", raw.len()));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -230,13 +191,5 @@ mod tests {
             line.starts_with("new_ip6_prefix=\"2001:db8::/60\\x0arm -rf /\": "),
             "{line}"
         );
-    }
-
-    #[test]
-    fn long_values_are_shortened() {
-        let long = "a".repeat(10_000);
-        let quoted = quote(long.as_bytes());
-        assert!(quoted.len() < 100);
-        assert!(quoted.ends_with("(10000 bytes in all)"));
     }
 }

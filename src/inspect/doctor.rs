@@ -15,9 +15,9 @@ use crate::apply::init_system::InitSystem;
 use crate::inspect::docker_flags::{self, FlagSource};
 use crate::inspect::lease_file;
 use crate::plan::daemon_json::{self, DaemonJson};
-use crate::plan::subnet::parse_file_contents;
 use crate::plan::target::Kind;
 use crate::settings::{Settings, under};
+use crate::subnet::parse_file_contents;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -372,7 +372,7 @@ fn check_subnets(
                         configured.push((shown, net));
                     }
                     None => report.problem(
-                        format!("{shown} holds no valid subnet: {}", crate::event::prefix::quote(&bytes)),
+                        format!("{shown} holds no valid subnet: {}", crate::error::quote(&bytes)),
                         "let the hook write it: restart dhclient, or run the hook by hand with new_ip6_prefix set",
                     ),
                 },

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use crate::inspect::docker_flags;
 use crate::inspect::lease_file;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::subnet::parse_file_contents;
 use crate::plan::target::Kind;
 use crate::settings::{Settings, under};
+use crate::subnet::parse_file_contents;
 
 /// Everything status shows, as JSON (the text form is rendered from it).
 pub fn collect(settings: &Settings) -> Value {

@@ -9,7 +9,7 @@ use std::fmt;
 use ipnet::Ipv6Net;
 use serde_json::{Map, Value};
 
-use crate::plan::subnet::Subnet;
+use crate::subnet::Subnet;
 
 /// The key docker reads the default bridge's IPv6 subnet from.
 pub const FIXED_CIDR_V6: &str = "fixed-cidr-v6";

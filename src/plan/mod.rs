@@ -5,15 +5,14 @@
 //! case by case.
 
 pub mod daemon_json;
-pub mod subnet;
 pub mod target;
 
 use ipnet::Ipv6Net;
 
 use crate::event::HookEvent;
-use crate::plan::subnet::Subnet;
 use crate::plan::target::Contents;
 use crate::settings::OnLoss;
+use crate::subnet::Subnet;
 
 /// The settings a decision depends on besides the event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 use ipnet::Ipv6Net;
 
 use crate::plan::daemon_json::{DaemonJson, InvalidDaemonJson};
-use crate::plan::subnet::{Subnet, parse_file_contents};
 use crate::settings::Target;
+use crate::subnet::{Subnet, parse_file_contents};
 
 /// The files `target` writes, in the order they are written.
 pub fn files_of(target: Target) -> &'static [Kind] {
