@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 
+use crate::error::ConfigError;
+
 use crate::settings::Client;
 use crate::settings::OnLoss;
 use crate::settings::Target;
@@ -32,18 +34,6 @@ pub const KNOWN_KEYS: [&str; 12] = [
     "post-change-dir",
     "post-change-timeout",
 ];
-
-/// A configuration file that cannot be read or makes no sense (exit status 2).
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Reads the configuration at `path`. A missing file is an empty layer when `required` is
 /// false (the default path), and an error when the admin named the file.

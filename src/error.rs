@@ -1,6 +1,5 @@
 //! Exit statuses, each with one meaning an admin or a script can act on.
 
-use crate::config_file::ConfigError;
 use std::fmt;
 
 /// How a run ended.
@@ -40,6 +39,18 @@ impl From<ExitCode> for std::process::ExitCode {
         std::process::ExitCode::from(code as u8)
     }
 }
+
+/// A configuration that cannot be read or makes no sense (exit status 2).
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// A refused input: which variable, what it held (quoted, escaped, shortened) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -111,7 +111,8 @@ fn a_dockerd_flag_for_the_same_setting_is_a_conflict() {
         b"DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"\n",
     );
     let out = json_hook(&m, "daemon-json", P100, "");
-    assert_eq!(out.status.code(), Some(1));
+    // A configuration problem: exit status 2.
+    assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
         err.contains("dockerd gets --ipv6 and --fixed-cidr-v6 as a flag"),
@@ -128,7 +129,7 @@ fn a_dockerd_flag_for_the_same_setting_is_a_conflict() {
         b"/usr/bin/dockerd\0-H\0fd://\0--fixed-cidr-v6\0fd00::/80\0",
     );
     let out = json_hook(&m, "daemon-json", P100, "");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("running dockerd (pid 4242)"),
         "{}",

@@ -84,7 +84,8 @@ fn permission_denied() {
         "permission_denied",
         &format!(
             "mount -t tmpfs -o mode=0755 tmpfs $D\nprintf '%s\\n' '{}' >$D/ipv6.prefix\n\
-             chmod 755 $D/../.. $D/..; chmod 644 $D/../../docker-ipv6-pd.conf",
+             chmod 755 $D/../.. $D/..; chmod 644 $D/../../docker-ipv6-pd.conf\n\
+             mkdir -p -m 0777 $D/../../var/lib/docker-ipv6-pd; chmod 755 $D/../../var $D/../../var/lib",
             LINE_200.trim_end(),
         ),
         "setpriv --reuid=65534 --regid=65534 --clear-groups",

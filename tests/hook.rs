@@ -20,7 +20,12 @@ fn first_lease_writes_the_sipcalc_line_then_restarts_docker_once() {
         [format!("service docker restart | {}", LINE_100.trim())]
     );
     assert_eq!(fs::metadata(&m.prefix_file).unwrap().mode() & 0o7777, 0o644);
-    assert!(stderr(&out).contains("; wrote "), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("BOUND6: prefix 2001:db8:0:100::/60 (previous none) gives subnet "),
+        "{err}"
+    );
+    assert!(err.contains("wrote "), "{err}");
 }
 
 #[test]
@@ -368,7 +373,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/dev/log")
 open("{ready}", "w").close()
 s.settimeout(5)
 with open("{log}", "ab") as f:
-    for _ in range(3):
+    for _ in range(4):
         f.write(s.recv(4096) + b"\n"); f.flush()
 ' &
 while [ ! -e {ready} ]; do sleep 0.05; done
@@ -387,7 +392,8 @@ wait"#,
     // <30> is facility daemon (3), severity info (6); <27> daemon, err (3).
     assert!(logged.contains("<30>"), "{logged}");
     assert!(logged.contains("docker-ipv6-pd["), "{logged}");
-    assert!(logged.contains("; wrote "), "{logged}");
+    assert!(logged.contains("gives subnet "), "{logged}");
+    assert!(logged.contains("wrote "), "{logged}");
     assert!(
         logged.contains("restarted docker: service docker restart"),
         "{logged}"

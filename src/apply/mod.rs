@@ -1,8 +1,124 @@
-//! Carrying out a plan's effects: the target files, the state record, the init system,
-//! the firewall and post-change scripts. Each side effect sits behind a narrow function.
+//! Carrying out a plan's effects, in order, stopping at the first that fails. Each side
+//! effect sits behind a narrow function in a module of its own; this file only walks the
+//! list and gives each failure its exit status. It decides nothing: that is `plan`'s job.
 
 pub mod atomic_file;
 pub mod firewall;
 pub mod init_system;
 pub mod post_change;
 pub mod state;
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::apply::atomic_file::AtomicFile;
+use crate::apply::init_system::InitSystem;
+use crate::apply::state::StateFile;
+use crate::error::{ConfigError, RestartFailed};
+use crate::inspect::docker_flags;
+use crate::log;
+use crate::plan::effect::Effect;
+
+/// What the effects are carried out with.
+pub struct Runner<'a> {
+    /// The record of an owed restart.
+    pub state: &'a StateFile,
+    pub init: InitSystem,
+    pub service: &'a str,
+    /// Where dockerd's flags are looked for (`/` but in tests).
+    pub root: &'a Path,
+}
+
+impl Runner<'_> {
+    /// Carries out `effects` in order; the first failure ends the run with its error.
+    pub fn carry_out(&self, effects: &[Effect]) -> Result<()> {
+        effects
+            .iter()
+            .try_for_each(|effect| self.carry_out_one(effect))
+    }
+
+    fn carry_out_one(&self, effect: &Effect) -> Result<()> {
+        match effect {
+            Effect::Log(level, line) => log::log(*level, line),
+            Effect::RecordPending(pending) => {
+                self.state
+                    .write_line(&pending.to_string())
+                    .with_context(|| {
+                        format!("could not record the owed restart ({pending}); nothing changed")
+                    })?;
+            }
+            Effect::RefuseDockerdFlags => refuse_dockerd_flags(self.root)?,
+            Effect::Write { path, bytes, .. } => {
+                AtomicFile::new(path).replace(bytes).with_context(|| {
+                    format!("could not write {} (left as it was)", path.display())
+                })?;
+                log::info(&format!("wrote {}", path.display()));
+            }
+            Effect::AddNat66(subnet) => {
+                firewall::add_nat66(subnet).with_context(|| {
+                    format!("could not masquerade the fallback subnet {subnet}")
+                })?;
+                log::info(&format!(
+                    "masquerading {subnet} (ip6tables, nat POSTROUTING)"
+                ));
+            }
+            Effect::RemoveNat66(subnet) => {
+                if let Err(e) = firewall::remove_nat66(subnet) {
+                    log::warning(&format!("removing the fallback's NAT66 rule: {e:#}"));
+                }
+            }
+            Effect::RestartDocker => self.restart_docker()?,
+            Effect::ClearPending => {
+                if let Err(e) = self.state.clear() {
+                    log::warning(&format!(
+                        "docker restarted, but the owed restart could not be cleared: {e:#}; \
+                         the next event of its prefix restarts docker once more"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Restarts docker. Where the init script fails a restart of a docker that was not
+    /// running (Debian's sysvinit script does, under `set -e`), a start follows.
+    fn restart_docker(&self) -> Result<()> {
+        let argv = self.init.restart_command(self.service);
+        let restart_error = match init_system::run(&argv) {
+            Ok(()) => {
+                log::info(&format!("restarted docker: {}", argv.join(" ")));
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        if let Some(start) = self.init.start_command(self.service)
+            && init_system::run(&start).is_ok()
+        {
+            log::info(&format!(
+                "{restart_error:#}; docker was not running, so started it: {}",
+                start.join(" ")
+            ));
+            return Ok(());
+        }
+        Err(anyhow!(RestartFailed(format!(
+            "restarting docker failed: {restart_error:#}; the next event retries it"
+        ))))
+    }
+}
+
+/// Fails when dockerd gets IPv6 settings as flags: with the same settings in daemon.json
+/// it would refuse to start at the restart.
+fn refuse_dockerd_flags(root: &Path) -> Result<()> {
+    let sources = docker_flags::find(root);
+    if let Some(source) = sources.first() {
+        let names: Vec<String> = source.flags.iter().map(|(n, _)| format!("--{n}")).collect();
+        return Err(anyhow!(ConfigError(format!(
+            "dockerd gets {} as a flag from {}; writing daemon.json too would stop dockerd from \
+             starting. Remove the flag, or use --target prefix-file",
+            names.join(" and "),
+            source.origin
+        ))));
+    }
+    Ok(())
+}

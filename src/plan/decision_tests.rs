@@ -1,0 +1,370 @@
+//! The decision for every kind of event, case by case.
+
+use super::*;
+use crate::event::HookEvent;
+use crate::event::tests::env;
+use crate::plan::target::Kind;
+use crate::settings::Client;
+
+const FILE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
+const FILE_200: &[u8] = b"2001:0db8:0000:0200:0000:0000:0000:0000/80\n";
+const FILE_ULA: &[u8] = b"fd00:0000:0000:0000:0000:0000:0000:0000/80\n";
+
+fn subnet(p: &str) -> Subnet {
+    Subnet::first_of(p.parse().unwrap(), 80).unwrap()
+}
+
+fn policy(on_loss: OnLoss) -> Policy {
+    Policy {
+        on_loss,
+        fallback: Some(subnet("fd00::/48")),
+        fallback_nat66: false,
+    }
+}
+
+fn event(new: &str, old: &str) -> HookEvent {
+    event_with(&[
+        ("reason", "BOUND6"),
+        ("new_ip6_prefix", new),
+        ("old_ip6_prefix", old),
+    ])
+}
+
+fn event_with(vars: &[(&str, &str)]) -> HookEvent {
+    HookEvent::read(&env(vars), 80, Client::Auto).unwrap()
+}
+
+/// The prefix file holding `bytes` (`None`: no file), as the only target.
+fn file(bytes: Option<&[u8]>) -> [Contents; 1] {
+    [Contents::PrefixFile(bytes.map(<[u8]>::to_vec))]
+}
+
+fn decide_keep(e: &HookEvent, targets: &[Contents]) -> Decision {
+    decide(e, targets, &policy(OnLoss::Keep), None)
+}
+
+fn apply_on(prefix: &str, write: bool, restart: bool) -> Decision {
+    Decision::Apply {
+        prefix: prefix.parse().unwrap(),
+        subnet: subnet(prefix),
+        write,
+        restart,
+    }
+}
+
+fn apply(write: bool, restart: bool) -> Decision {
+    apply_on("2001:db8:0:100::/60", write, restart)
+}
+
+#[test]
+fn first_lease_writes_and_restarts() {
+    assert_eq!(
+        decide_keep(&event("2001:db8:0:100::/60", ""), &file(None)),
+        apply(true, true)
+    );
+    assert_eq!(
+        decide_keep(&event("2001:db8:0:100::/60", ""), &file(Some(b""))),
+        apply(true, true)
+    );
+}
+
+#[test]
+fn new_prefix_with_unchanged_file_restarts_without_writing() {
+    let plan = decide_keep(&event("2001:db8:0:100::/60", ""), &file(Some(FILE_100)));
+    assert_eq!(plan, apply(false, true));
+}
+
+#[test]
+fn renewal_with_matching_file_does_nothing() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    assert_eq!(decide_keep(&e, &file(Some(FILE_100))), apply(false, false));
+}
+
+#[test]
+fn renewal_with_missing_or_garbage_file_writes_without_restart() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    assert_eq!(decide_keep(&e, &file(None)), apply(true, false));
+    assert_eq!(decide_keep(&e, &file(Some(b"/80\n"))), apply(true, false));
+    assert_eq!(decide_keep(&e, &file(Some(b""))), apply(true, false));
+}
+
+#[test]
+fn renewal_of_another_prefix_keeps_the_file() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    assert_eq!(
+        decide_keep(&e, &file(Some(FILE_200))),
+        Decision::KeepCurrent {
+            prefix: "2001:db8:0:100::/60".parse().unwrap(),
+            current: "2001:db8:0:200::/80".parse().unwrap(),
+        }
+    );
+}
+
+#[test]
+fn renewal_rewrites_a_subnet_inside_the_prefix_that_is_not_its_first() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    let other = b"2001:0db8:0000:0100:0000:0001:0000:0000/80\n";
+    assert_eq!(decide_keep(&e, &file(Some(other))), apply(true, false));
+    assert_eq!(
+        decide_keep(&e, &file(Some(b"2001:db8:0:100::/80"))),
+        apply(true, false)
+    );
+}
+
+#[test]
+fn a_new_prefix_moves_the_file_even_from_a_valid_subnet() {
+    let plan = decide_keep(&event("2001:db8:0:100::/60", ""), &file(Some(FILE_200)));
+    assert_eq!(plan, apply(true, true));
+    let plan = decide_keep(
+        &event("2001:db8:0:100::/60", "2001:db8:0:200::/60"),
+        &file(Some(FILE_200)),
+    );
+    assert_eq!(plan, apply(true, true));
+}
+
+#[test]
+fn withdrawn_prefix_is_never_applied() {
+    let e = event_with(&[
+        ("new_ip6_prefix", "2001:db8:0:100::/60"),
+        ("old_ip6_prefix", "2001:db8:0:100::/60"),
+        ("new_max_life", "0"),
+        ("new_preferred_life", "0"),
+    ]);
+    assert!(matches!(
+        decide_keep(&e, &file(None)),
+        Decision::Withdrawn { .. }
+    ));
+}
+
+#[test]
+fn no_prefix_does_nothing() {
+    let e = event_with(&[("reason", "DEPREF6"), ("cur_ip6_prefix", "2001:db8::/60")]);
+    assert_eq!(decide_keep(&e, &file(Some(FILE_100))), Decision::NoPrefix);
+}
+
+#[test]
+fn with_two_targets_any_subnet_outside_keeps_both_and_any_stale_one_is_written() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    let json = |t: &str| Contents::parse(Kind::DaemonJson, Some(t.as_bytes().to_vec())).unwrap();
+    let both = [
+        Contents::PrefixFile(Some(FILE_100.to_vec())),
+        json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:200::/80"}"#),
+    ];
+    assert!(matches!(
+        decide_keep(&e, &both),
+        Decision::KeepCurrent { .. }
+    ));
+    let both = [Contents::PrefixFile(Some(FILE_100.to_vec())), json("{}")];
+    assert_eq!(decide_keep(&e, &both), apply(true, false));
+    let both = [
+        Contents::PrefixFile(Some(FILE_100.to_vec())),
+        json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:100::/80"}"#),
+    ];
+    assert_eq!(decide_keep(&e, &both), apply(false, false));
+}
+
+fn dhcpcd(reason: &str, new: &[&str], old: &[&str]) -> HookEvent {
+    let mut vars: Vec<(String, String)> = vec![("reason".into(), reason.into())];
+    for (side, list) in [("new", new), ("old", old)] {
+        for (i, p) in list.iter().enumerate() {
+            let (addr, len) = p.split_once('/').unwrap();
+            let name = format!("{side}_dhcp6_ia_pd{}_prefix1", i + 1);
+            vars.push((format!("{name}_length"), len.into()));
+            vars.push((name, addr.into()));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    event_with(&pairs)
+}
+
+#[test]
+fn dhcpcd_stays_in_the_prefix_that_holds_the_subnet() {
+    let p = ["2001:db8:0:100::/60", "2001:db8:0:200::/60"];
+    // First exchange: the first prefix in message order.
+    assert_eq!(
+        decide_keep(&dhcpcd("BOUND6", &p, &[]), &file(None)),
+        apply(true, true)
+    );
+    // Renewals, in either order: stay.
+    let reversed = [p[1], p[0]];
+    assert_eq!(
+        decide_keep(&dhcpcd("RENEW6", &reversed, &p), &file(Some(FILE_100))),
+        apply(false, false)
+    );
+    assert_eq!(
+        decide_keep(&dhcpcd("REBOOT6", &p, &p), &file(Some(FILE_100))),
+        apply(false, false)
+    );
+    // A new lease that still has our prefix, among others, also stays.
+    assert_eq!(
+        decide_keep(&dhcpcd("BOUND6", &reversed, &[]), &file(Some(FILE_100))),
+        apply(false, true)
+    );
+}
+
+#[test]
+fn dhcpcd_leaves_a_prefix_the_lease_no_longer_has() {
+    // The file's prefix is gone from the lease; the remaining one is a renewal, yet the
+    // subnet must move, and docker must restart for it.
+    let e = dhcpcd("RENEW6", &["2001:db8:0:200::/60"], &["2001:db8:0:200::/60"]);
+    assert_eq!(
+        decide_keep(&e, &file(Some(FILE_100))),
+        apply_on("2001:db8:0:200::/60", true, true)
+    );
+}
+
+#[test]
+fn loss_of_the_prefix_holding_the_subnet_follows_the_policy() {
+    let e = event_with(&[
+        ("reason", "EXPIRE6"),
+        ("old_ip6_prefix", "2001:db8:0:100::/60"),
+    ]);
+    let lost = |action| Decision::Lost {
+        prefix: "2001:db8:0:100::/60".parse().unwrap(),
+        current: Some("2001:db8:0:100::/80".parse().unwrap()),
+        action,
+    };
+    let held = file(Some(FILE_100));
+    assert_eq!(
+        decide(&e, &held, &policy(OnLoss::Keep), None),
+        lost(LossAction::Keep)
+    );
+    assert_eq!(
+        decide(&e, &held, &policy(OnLoss::Withdraw), None),
+        lost(LossAction::Withdraw)
+    );
+    assert_eq!(
+        decide(&e, &held, &policy(OnLoss::Fallback), None),
+        lost(LossAction::Fallback {
+            subnet: subnet("fd00::/48")
+        })
+    );
+}
+
+#[test]
+fn loss_of_another_prefix_never_triggers_the_policy() {
+    for reason in ["EXPIRE6", "RELEASE6", "STOP6"] {
+        let e = event_with(&[
+            ("reason", reason),
+            ("old_ip6_prefix", "2001:db8:0:200::/60"),
+        ]);
+        assert_eq!(
+            decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw), None),
+            Decision::OtherPrefixLost {
+                prefix: "2001:db8:0:200::/60".parse().unwrap()
+            }
+        );
+    }
+    let e = event_with(&[
+        ("reason", "DEPREF6"),
+        ("old_ip6_prefix", "2001:db8:0:100::/60"),
+    ]);
+    assert_eq!(
+        decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw), None),
+        Decision::NoPrefix
+    );
+    let e = dhcpcd("EXPIRE6", &[], &["2001:db8:0:100::/60"]);
+    assert!(matches!(
+        decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Withdraw), None),
+        Decision::Lost { .. }
+    ));
+}
+
+#[test]
+fn a_returning_prefix_replaces_the_fallback_and_restarts_even_as_a_renewal() {
+    let e = event("2001:db8:0:100::/60", "");
+    assert_eq!(
+        decide(&e, &file(Some(FILE_ULA)), &policy(OnLoss::Fallback), None),
+        apply(true, true)
+    );
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    assert_eq!(
+        decide(&e, &file(Some(FILE_ULA)), &policy(OnLoss::Fallback), None),
+        apply(true, true)
+    );
+}
+
+#[test]
+fn an_unfinished_apply_is_finished_by_the_next_renewal_of_its_prefix() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    let unfinished = Some(Pending::Apply("2001:db8:0:100::/60".parse().unwrap()));
+    // The write failed: the file still holds the old prefix's subnet.
+    let plan = decide(&e, &file(Some(FILE_200)), &policy(OnLoss::Keep), unfinished);
+    assert_eq!(plan, apply(true, true));
+    // The restart failed: the file is right, docker is not.
+    let plan = decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Keep), unfinished);
+    assert_eq!(plan, apply(false, true));
+    // Another prefix's unfinished apply changes nothing here.
+    let other = Some(Pending::Apply("2001:db8:0:300::/60".parse().unwrap()));
+    let plan = decide(&e, &file(Some(FILE_100)), &policy(OnLoss::Keep), other);
+    assert_eq!(plan, apply(false, false));
+}
+
+#[test]
+fn description_names_reason_prefix_and_subnet() {
+    let e = event("2001:db8:0:100::/60", "");
+    let line = decide_keep(&e, &file(None)).describe(&e);
+    assert_eq!(
+        line,
+        "BOUND6: prefix 2001:db8:0:100::/60 (previous none) gives subnet \
+         2001:0db8:0000:0100:0000:0000:0000:0000/80"
+    );
+}
+
+#[test]
+fn a_withdrawn_prefix_that_returns_as_a_renewal_restarts_docker() {
+    let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
+    let withdrawn = Some(Pending::Withdrawn("2001:db8:0:100::/60".parse().unwrap()));
+    let plan = decide(&e, &file(None), &policy(OnLoss::Withdraw), withdrawn);
+    assert_eq!(plan, apply(true, true));
+}
+
+#[test]
+fn an_unfinished_loss_is_finished_by_the_next_loss_event_of_its_prefix() {
+    let e = event_with(&[
+        ("reason", "EXPIRE6"),
+        ("old_ip6_prefix", "2001:db8:0:100::/60"),
+    ]);
+    let prefix: Ipv6Net = "2001:db8:0:100::/60".parse().unwrap();
+    // The fallback subnet was written but docker did not restart: the file no longer holds
+    // the lost prefix's subnet, yet the fallback is still owed.
+    let plan = decide(
+        &e,
+        &file(Some(FILE_ULA)),
+        &policy(OnLoss::Fallback),
+        Some(Pending::Fallback(prefix)),
+    );
+    assert_eq!(
+        plan,
+        Decision::Lost {
+            prefix,
+            current: Some("fd00::/80".parse().unwrap()),
+            action: LossAction::Fallback {
+                subnet: subnet("fd00::/48")
+            },
+        }
+    );
+    // The subnet was taken out but docker did not restart: the withdrawal is still owed.
+    let plan = decide(
+        &e,
+        &file(None),
+        &policy(OnLoss::Withdraw),
+        Some(Pending::Withdraw(prefix)),
+    );
+    assert_eq!(
+        plan,
+        Decision::Lost {
+            prefix,
+            current: None,
+            action: LossAction::Withdraw,
+        }
+    );
+    // Once done, a further loss event of the same prefix changes nothing.
+    let plan = decide(
+        &e,
+        &file(None),
+        &policy(OnLoss::Withdraw),
+        Some(Pending::Withdrawn(prefix)),
+    );
+    assert_eq!(plan, Decision::OtherPrefixLost { prefix });
+}
