@@ -8,11 +8,11 @@ use crate::util::*;
 const P100: &str = "2001:db8:0:100::/60";
 const P200: &str = "2001:db8:0:200::/60";
 const ULA: &str = "fd12:3456:789a::/48";
-const ULA_LINE: &str = "fd12:3456:789a:0000:0000:0000:0000:0000/80\n";
+pub const ULA_LINE: &str = "fd12:3456:789a:0000:0000:0000:0000:0000/80\n";
 
 /// A machine whose ip6tables keeps its nat rules in a file, whose dockerd says it is 20.10
 /// (no IPv6 masquerading of its own), and with a post-change hook that logs each call.
-fn machine(on_loss: &str) -> Machine {
+pub fn machine(on_loss: &str) -> Machine {
     let m = Machine::new();
     let rules = m.dir.path().join("nat-rules");
     write_executable(
@@ -50,11 +50,11 @@ fn machine(on_loss: &str) -> Machine {
     m
 }
 
-fn nat_rules(m: &Machine) -> String {
+pub fn nat_rules(m: &Machine) -> String {
     fs::read_to_string(m.dir.path().join("nat-rules")).unwrap_or_default()
 }
 
-fn post_changes(m: &Machine) -> Vec<String> {
+pub fn post_changes(m: &Machine) -> Vec<String> {
     fs::read_to_string(m.dir.path().join("post-change.log"))
         .unwrap_or_default()
         .lines()
