@@ -41,7 +41,7 @@ pub struct HookEvent {
     pub old: Vec<Ipv6Net>,
     /// The event lists every prefix of the lease (dhcpcd), not one prefix per call
     /// (dhclient): a configured subnet in none of them belongs to a prefix that is gone.
-    pub complete: bool,
+    pub lists_whole_lease: bool,
 }
 
 impl HookEvent {
@@ -52,7 +52,7 @@ impl HookEvent {
             .map(|r| r.to_string_lossy().into_owned())
             .unwrap_or_default();
         let loss = LOSS_REASONS.contains(&reason.as_str());
-        let (new, old, complete) = match resolve_client(client, env) {
+        let (new, old, lists_whole_lease) = match resolve_client(client, env) {
             Client::Dhcpcd => {
                 let (new, old) = dhcpcd::read(env, subnet_size)?;
                 (new, old, true)
@@ -66,7 +66,7 @@ impl HookEvent {
             reason,
             new,
             old,
-            complete,
+            lists_whole_lease,
         })
     }
 

@@ -98,7 +98,7 @@ pub fn decide(
     let retry = pending.is_some_and(|p| p.is_for(&chosen.prefix));
     let renewal = event.was_in_old_lease(&chosen.prefix) && !retry;
     if renewal
-        && !event.complete
+        && !event.lists_whole_lease
         && let Some(current) = held.iter().find(|h| !chosen.prefix.trunc().contains(*h))
     {
         return Decision::KeepCurrent {
@@ -107,7 +107,7 @@ pub fn decide(
         };
     }
     // dhcpcd lists the whole lease: a subnet in none of its prefixes is in a dead one.
-    let leaves_dead_prefix = event.complete && holder.is_none() && !held.is_empty();
+    let leaves_dead_prefix = event.lists_whole_lease && holder.is_none() && !held.is_empty();
     Decision::Apply {
         prefix: chosen.prefix,
         subnet: chosen.subnet,
