@@ -44,17 +44,17 @@ struct TargetFile {
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     let event = HookEvent::read(env, settings.subnet_size, settings.client)?;
-    let targets: Vec<TargetFile> = crate::plan::target::files_of(settings.target)
-        .iter()
-        .map(|&kind| TargetFile {
-            kind,
-            file: AtomicFile::new(settings.path(kind)),
-        })
-        .collect();
     if event.new.is_empty() && !event.is_loss() && !settings.dry_run {
         // PREINIT6, DEPREF6 and the like: no I/O at all.
         return Ok(());
     }
+    let targets = crate::plan::target::files_of(settings.target)
+        .iter()
+        .map(|&kind| {
+            let file = AtomicFile::resolve(settings.path(kind))?;
+            Ok(TargetFile { kind, file })
+        })
+        .collect::<Result<Vec<TargetFile>>>()?;
     let policy = policy(settings)?;
     let unfinished = Unfinished::new(&settings.root);
     if settings.dry_run {
