@@ -179,7 +179,7 @@ fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
     assert!(
         !m.dir
             .path()
-            .join("var/lib/docker-ipv6-pd/unfinished")
+            .join("var/lib/docker-ipv6-pd/pending")
             .exists()
     );
 }

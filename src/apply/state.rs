@@ -1,67 +1,161 @@
-//! A prefix whose subnet docker does not run with although its lease may still say so: its
-//! write or restart failed, or the subnet was withdrawn when the prefix was lost. The next
-//! event of that prefix applies it with a restart, whatever the renewal rule says, so a
-//! passing failure (a read-only /etc, docker failing to restart) or a withdrawn prefix that
-//! comes back as a renewal (old = new) cannot strand docker without its subnet. Kept in
-//! /var/lib (under `--root`), so it survives the reboot after which such renewals come.
+//! The intent record: one short line the hook writes, durably, before it touches docker's
+//! files, and clears once docker runs with what the line says. A run that finds the line
+//! finishes what an earlier run could not (a write that failed, a restart that failed, a
+//! subnet withdrawn that may come back as a renewal). The caller formats and parses the
+//! line; this file only keeps it safe. Kept in /var/lib (under `--root`), so it survives
+//! the reboot after which such renewals come.
+//!
+//! Nobody but the hook writes there, so anything odd at the record's name is refused, not
+//! obeyed: a symbolic link is neither read nor written through (a write replaces the link),
+//! and a FIFO, a directory, a huge file or bytes that are no line of text read as no record.
 
-use std::fs;
+use std::fs::DirBuilder;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result, bail};
 use ipnet::Ipv6Net;
 
+use crate::apply::atomic_file::{self, AtomicFile};
+use crate::bounded_read::{Links, read_regular};
 use crate::log;
 
-/// The record of an unfinished apply.
-pub struct Unfinished {
-    path: PathBuf,
+/// Far more than any line the hook writes; a larger file is not ours.
+const RECORD_LIMIT: u64 = 4096;
+
+/// The record's directory under the root.
+const DIR: &str = "var/lib/docker-ipv6-pd";
+
+/// The record's name, and the name earlier versions used for the same purpose.
+const NAME: &str = "pending";
+const OLD_NAME: &str = "unfinished";
+
+/// The intent record under one root.
+pub struct IntentRecord {
+    file: AtomicFile,
+    /// Written by earlier versions (a prefix and a newline); read when there is no record.
+    old: PathBuf,
 }
+
+impl IntentRecord {
+    /// The record of the system at `root` ("/" in production).
+    pub fn new(root: &Path) -> IntentRecord {
+        let dir = root.join(DIR);
+        IntentRecord {
+            file: AtomicFile::new(&dir.join(NAME)),
+            old: dir.join(OLD_NAME),
+        }
+    }
+
+    /// The record's path.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// The recorded line, without its newline; `None` when there is none. A record that is
+    /// not a single line of UTF-8 text in a regular file of at most 4 KiB reads as none,
+    /// with a warning.
+    pub fn read_line(&self) -> Option<String> {
+        match read_line_at(self.path())? {
+            Some(line) => Some(line),
+            None => read_line_at(&self.old)?,
+        }
+    }
+
+    /// Records `line`, atomically and durably, creating the directory (0755) if needed.
+    /// Runs that write it take turns already (they hold the target files' locks).
+    pub fn write_line(&self, line: &str) -> Result<()> {
+        if line.contains(['\n', '\r', '\0']) {
+            bail!("refusing to record {line:?}: not one line");
+        }
+        let dir = self.file.dir();
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(dir)
+            .with_context(|| format!("creating directory {}", dir.display()))?;
+        self.file
+            .replace(format!("{line}\n").as_bytes())
+            .with_context(|| format!("recording intent in {}", self.path().display()))
+    }
+
+    /// Removes the record (and one an earlier version left); no record is fine.
+    pub fn clear(&self) -> Result<()> {
+        let mut removed = false;
+        for path in [self.path(), self.old.as_path()] {
+            match std::fs::remove_file(path) {
+                Ok(()) => removed = true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("removing {}", path.display()));
+                }
+            }
+        }
+        if removed {
+            atomic_file::sync_dir(self.file.dir())?;
+        }
+        Ok(())
+    }
+}
+
+/// The record as the hook run uses it until it records a whole intent: the prefix of an
+/// apply that did not finish, noted and cleared on a best-effort basis (a failure is
+/// logged). To be replaced by direct use of [`IntentRecord`], whose failures the caller
+/// weighs.
+pub struct Unfinished(IntentRecord);
 
 impl Unfinished {
     pub fn new(root: &Path) -> Unfinished {
-        Unfinished {
-            path: root.join("var/lib/docker-ipv6-pd/unfinished"),
-        }
+        Unfinished(IntentRecord::new(root))
     }
 
     /// The prefix whose apply did not finish, if any.
     pub fn read(&self) -> Option<Ipv6Net> {
-        fs::read_to_string(&self.path).ok()?.trim().parse().ok()
+        self.0.read_line()?.trim().parse().ok()
     }
 
     /// Records that applying `prefix` did not finish. Best effort: a failure is logged.
     pub fn record(&self, prefix: Ipv6Net) {
-        let written = self
-            .path
-            .parent()
-            .map_or(Ok(()), fs::create_dir_all)
-            .and_then(|()| fs::write(&self.path, format!("{prefix}\n")));
-        if let Err(e) = written {
+        if let Err(e) = self.0.write_line(&prefix.to_string()) {
             log::warning(&format!(
-                "could not note the unfinished apply in {}: {e}; the next change of prefix will finish it",
-                self.path.display()
+                "{e:#}; the next change of prefix will finish the unfinished apply"
             ));
         }
     }
 
-    /// Forgets an unfinished apply, once it is finished.
+    /// Forgets an unfinished apply, once it is finished. Best effort: a failure is logged.
     pub fn clear(&self) {
-        let _ = fs::remove_file(&self.path);
+        if let Err(e) = self.0.clear() {
+            log::warning(&format!("{e:#}"));
+        }
     }
+}
+
+/// `Some(None)`: no file at `path`; `None`: a file that is no record (warned about).
+fn read_line_at(path: &Path) -> Option<Option<String>> {
+    let refuse = |why: &str| {
+        log::warning(&format!(
+            "ignoring the intent record {}: {why}",
+            path.display()
+        ));
+        None
+    };
+    let bytes = match read_regular(path, RECORD_LIMIT, Links::Refuse) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Some(None),
+        Err(e) => return refuse(&e.to_string()),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return refuse("it is not UTF-8 text");
+    };
+    let line = text.strip_suffix('\n').unwrap_or(&text);
+    if line.contains(['\n', '\r', '\0']) {
+        return refuse("it is not one line");
+    }
+    Some(Some(line.to_string()))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_reads_and_clears() {
-        let root = tempfile::tempdir().unwrap();
-        let u = Unfinished::new(root.path());
-        assert_eq!(u.read(), None);
-        u.record("2001:db8:0:100::/60".parse().unwrap());
-        assert_eq!(u.read(), Some("2001:db8:0:100::/60".parse().unwrap()));
-        u.clear();
-        assert_eq!(u.read(), None);
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;
