@@ -11,6 +11,7 @@ mod docs;
 mod doctor;
 mod failures;
 mod hook;
+mod hostile_files;
 mod install;
 mod loss;
 mod shim;
