@@ -80,10 +80,11 @@ impl IntentRecord {
             .with_context(|| format!("recording intent in {}", self.path().display()))
     }
 
-    /// Removes the record (and one an earlier version left); no record is fine.
+    /// Removes the record (with one an earlier version left, and a temp file a crashed
+    /// write left); no record is fine.
     pub fn clear(&self) -> Result<()> {
         let mut removed = false;
-        for path in [self.path(), self.old.as_path()] {
+        for path in [self.path(), self.old.as_path(), self.file.temp_path()] {
             match std::fs::remove_file(path) {
                 Ok(()) => removed = true,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -38,7 +38,7 @@ fn writes_reads_and_clears_a_line() {
 }
 
 #[test]
-fn a_record_left_by_an_earlier_version_is_read_and_cleared() {
+fn records_left_by_an_earlier_version_or_a_crash_are_cleared() {
     let (root, record) = record();
     let old = root.path().join("var/lib/docker-ipv6-pd/unfinished");
     fs::create_dir_all(old.parent().unwrap()).unwrap();
@@ -46,8 +46,10 @@ fn a_record_left_by_an_earlier_version_is_read_and_cleared() {
     assert_eq!(record.read_line().as_deref(), Some("2001:db8:0:100::/60"));
     record.write_line(LINE).unwrap();
     assert_eq!(record.read_line().as_deref(), Some(LINE));
+    fs::write(record.file.temp_path(), "half").unwrap();
     record.clear().unwrap();
     assert!(!old.exists());
+    assert!(!record.file.temp_path().exists());
     assert_eq!(record.read_line(), None);
 }
 
