@@ -70,11 +70,17 @@ impl IntentRecord {
             bail!("refusing to record {line:?}: not one line");
         }
         let dir = self.file.dir();
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(dir)
-            .with_context(|| format!("creating directory {}", dir.display()))?;
+        if !dir.is_dir() {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)
+                .with_context(|| format!("creating directory {}", dir.display()))?;
+            // The new directory's own name must survive a crash as well as the record.
+            if let Some(parent) = dir.parent() {
+                atomic_file::sync_dir(parent)?;
+            }
+        }
         self.file
             .replace(format!("{line}\n").as_bytes())
             .with_context(|| format!("recording intent in {}", self.path().display()))
@@ -145,6 +151,15 @@ fn read_line_at(path: &Path) -> Option<Option<String>> {
     let bytes = match read_regular(path, RECORD_LIMIT, Links::Refuse) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Some(None),
+        // read_regular's own refusals say what the file is; the rest are OS errors.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+            ) =>
+        {
+            return refuse(&format!("it {e}"));
+        }
         Err(e) => return refuse(&e.to_string()),
     };
     let Ok(text) = String::from_utf8(bytes) else {
@@ -152,7 +167,7 @@ fn read_line_at(path: &Path) -> Option<Option<String>> {
     };
     let line = text.strip_suffix('\n').unwrap_or(&text);
     if line.contains(['\n', '\r', '\0']) {
-        return refuse("it is not one line");
+        return refuse("it is not one line of text");
     }
     Some(Some(line.to_string()))
 }
