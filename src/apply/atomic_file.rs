@@ -42,6 +42,8 @@ pub struct AtomicFile {
     dir: PathBuf,
     temp: PathBuf,
     links: Links,
+    /// Whether `path` is a symbolic link to `target` (not merely another spelling of it).
+    linked: bool,
 }
 
 /// Exclusive hold on a file's directory: runs that change the file take turns.
@@ -55,7 +57,7 @@ impl AtomicFile {
     /// [`AtomicFile::read`] and replaced (not written through) by [`AtomicFile::replace`].
     /// For the hook's own files, where nobody but the hook puts anything.
     pub fn new(path: &Path) -> AtomicFile {
-        AtomicFile::at(path, path.to_path_buf(), Links::Refuse)
+        AtomicFile::at(path, path.to_path_buf(), Links::Refuse, false)
     }
 
     /// An admin's file, which may be a chain of symbolic links: follows it (at most
@@ -64,11 +66,17 @@ impl AtomicFile {
     /// Refuses, with one line naming `path`, a chain ending at anything but a regular file
     /// (a directory, a FIFO, a device) or in a missing directory, or too long.
     pub fn resolve(path: &Path) -> Result<AtomicFile> {
-        let target = canonical_dir(follow_links(path)?);
-        Ok(AtomicFile::at(path, target, Links::Follow))
+        let target = follow_links(path)?;
+        let linked = target != path;
+        Ok(AtomicFile::at(
+            path,
+            canonical_dir(target),
+            Links::Follow,
+            linked,
+        ))
     }
 
-    fn at(path: &Path, target: PathBuf, links: Links) -> AtomicFile {
+    fn at(path: &Path, target: PathBuf, links: Links, linked: bool) -> AtomicFile {
         let dir = parent_of(&target);
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
         let temp = dir.join(format!(
@@ -81,6 +89,7 @@ impl AtomicFile {
             dir,
             temp,
             links,
+            linked,
         }
     }
 
@@ -132,9 +141,9 @@ impl AtomicFile {
             e.kind(),
             io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
         );
-        match (ours, self.target == self.path) {
-            (true, true) => anyhow::anyhow!("{} {e}", self.path.display()),
-            (true, false) => anyhow::anyhow!(
+        match (ours, self.linked) {
+            (true, false) => anyhow::anyhow!("{} {e}", self.path.display()),
+            (true, true) => anyhow::anyhow!(
                 "{} links to {}, which {e}",
                 self.path.display(),
                 self.target.display()
@@ -145,10 +154,10 @@ impl AtomicFile {
 
     /// The file for messages: its name, and where a link leads.
     fn describe(&self) -> String {
-        if self.target == self.path {
-            self.path.display().to_string()
-        } else {
+        if self.linked {
             format!("{} (-> {})", self.path.display(), self.target.display())
+        } else {
+            self.path.display().to_string()
         }
     }
 

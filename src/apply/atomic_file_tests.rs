@@ -32,7 +32,10 @@ fn read_tells_missing_from_empty() {
 #[test]
 fn read_refuses_a_huge_file_rather_than_cutting_it() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("daemon.json");
+    fs::create_dir(dir.path().join("real")).unwrap();
+    symlink("real", dir.path().join("etc")).unwrap();
+    // Through a linked directory: named as given, and not as a link.
+    let path = dir.path().join("etc/daemon.json");
     fs::write(&path, vec![b' '; (READ_LIMIT + 1) as usize]).unwrap();
     let err = AtomicFile::resolve(&path).unwrap().read().unwrap_err();
     assert_eq!(
