@@ -22,7 +22,7 @@ fn output_within_seconds(cmd: &mut Command) -> Output {
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(10) {
             let _ = child.kill();
-            panic!("the run hung on a file that is not a regular one");
+            panic!("the run did not end within 10 seconds: it hung");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -77,6 +77,31 @@ fn a_linked_daemon_json_is_written_through_and_stays_a_link() {
         "{\n  \"log-driver\": \"journald\",\n  \"ipv6\": true,\n  \"fixed-cidr-v6\": \"2001:db8:0:100::/80\"\n}\n"
     );
     assert_eq!(m.restarts().len(), 1, "{:?}", m.restarts());
+}
+
+#[test]
+fn two_targets_in_one_real_directory_lock_it_once() {
+    let m = Machine::new();
+    let repo = elsewhere(&m);
+    // The prefix file links into the directory daemon.json is named in, by another spelling:
+    // two locks on one directory from one run would wait on each other forever.
+    symlink("../../srv/etc-repo/docker/ipv6.prefix", &m.prefix_file).unwrap();
+    let out = output_within_seconds(
+        m.command()
+            .args(["--target", "both"])
+            .env("DOCKER_IPV6_PD_DAEMON_JSON", repo.join("daemon.json"))
+            .env("new_ip6_prefix", P100),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(repo.join("ipv6.prefix")).unwrap(),
+        LINE_100
+    );
+    assert!(
+        fs::read_to_string(repo.join("daemon.json"))
+            .unwrap()
+            .contains("2001:db8:0:100::/80")
+    );
 }
 
 #[test]
