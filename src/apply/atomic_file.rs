@@ -152,8 +152,8 @@ impl AtomicFile {
         }
     }
 
-    /// The file for messages: its name, and where a link leads.
-    fn describe(&self) -> String {
+    /// The file for messages: its name, and where a link leads ("X (-> Y)").
+    pub fn describe(&self) -> String {
         if self.linked {
             format!("{} (-> {})", self.path.display(), self.target.display())
         } else {

@@ -78,6 +78,8 @@ fn a_link_is_written_through_and_stays_a_link() {
 
     let file = AtomicFile::resolve(&link).unwrap();
     assert_eq!(file.dir(), srv.join("conf"));
+    let shown = format!("{} (-> {})", link.display(), real.display());
+    assert_eq!(file.describe(), shown);
     assert_eq!(file.read().unwrap(), Some(b"old\n".to_vec()));
     let _lock = file.lock().unwrap();
     file.replace(b"new\n").unwrap();
