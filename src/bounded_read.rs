@@ -43,28 +43,37 @@ pub fn read_regular(path: &Path, cap: u64, links: Links) -> io::Result<Option<Ve
     read_open(file, cap).map(Some)
 }
 
-/// Reads an opened file: refuses what is not a regular file, stops past `cap`.
+/// Reads an opened file: refuses what is not a regular file, and one whose size already
+/// says it is over `cap` without reading a byte; stops past `cap` if it grows meanwhile.
 fn read_open(file: File, cap: u64) -> io::Result<Vec<u8>> {
-    let kind = file.metadata()?.file_type();
+    let metadata = file.metadata()?;
+    let kind = metadata.file_type();
     if !kind.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("is not a regular file (a {})", describe(kind)),
         ));
     }
+    if metadata.len() > cap {
+        return Err(too_large(cap));
+    }
     let mut bytes = Vec::new();
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("is larger than {cap} bytes"),
-        ));
+        return Err(too_large(cap));
     }
     Ok(bytes)
 }
 
-/// A file type in words.
-fn describe(kind: std::fs::FileType) -> &'static str {
+fn too_large(cap: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("is larger than {cap} bytes"),
+    )
+}
+
+/// A file type in words: "directory", "FIFO", "socket", "device" or "special file".
+pub fn describe(kind: std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if kind.is_dir() {
         "directory"

@@ -10,7 +10,7 @@ use crate::apply::atomic_file::{AtomicFile, DirLock};
 use crate::apply::firewall;
 use crate::apply::init_system::InitSystem;
 use crate::apply::post_change::{self, Change};
-use crate::apply::state::StateFile;
+use crate::apply::state::PendingRecord;
 use crate::bounded_read::{Links, read_regular};
 use crate::error::ConfigError;
 use crate::event::HookEvent;
@@ -31,19 +31,18 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
         // PREINIT6, DEPREF6 and the like: no I/O at all.
         return Ok(());
     }
-    let files: Vec<AtomicFile> = files_of(settings.target)
-        .iter()
-        .map(|&kind| AtomicFile::new(settings.path(kind)))
-        .collect();
-    let state = StateFile::new(&settings.root);
+    let state = PendingRecord::new(&settings.root);
     if settings.dry_run {
+        let files = target_files(settings)?;
         let plan = plan_under_lock(settings, &event, &files, &state)?;
         print!("{}", dry_run_report(settings, &plan));
         return Ok(());
     }
-    let planned = lock_all(&files).and_then(|locks| {
+    let planned = target_files(settings).and_then(|files| {
+        let locks = lock_all(&files)?;
         let plan = plan_under_lock(settings, &event, &files, &state)?;
         let runner = Runner {
+            targets: &files,
             state: &state,
             init: init_system(settings),
             service: &settings.service,
@@ -74,7 +73,7 @@ fn plan_under_lock(
     settings: &Settings,
     event: &HookEvent,
     files: &[AtomicFile],
-    state: &StateFile,
+    state: &PendingRecord,
 ) -> Result<Plan> {
     let targets = read_all(settings, files)?;
     let pending = state.read_line().and_then(|line| Pending::parse(&line));
@@ -86,7 +85,7 @@ fn plan_under_lock(
 /// invalid daemon.json, a failed write), the event's prefix is recorded now, so that its
 /// next event, even a renewal, applies it with a restart. Best effort: the failure itself
 /// is what the run reports.
-fn owe_restart_after_failure(state: &StateFile, event: &HookEvent) {
+fn owe_restart_after_failure(state: &PendingRecord, event: &HookEvent) {
     let Some(prefix) = event.new.iter().find(|p| !p.withdrawn) else {
         return;
     };
@@ -160,6 +159,14 @@ fn docker_masquerades(settings: &Settings, targets: &[TargetNow]) -> bool {
         })
         .unwrap_or_default();
     firewall::docker_masquerades(firewall::dockerd_major_version(), &json)
+}
+
+/// The target files, each followed through its links to the file that is written.
+fn target_files(settings: &Settings) -> Result<Vec<AtomicFile>> {
+    files_of(settings.target)
+        .iter()
+        .map(|&kind| AtomicFile::resolve(settings.path(kind)))
+        .collect()
 }
 
 /// Locks each distinct directory once (two flocks on one directory from one process would

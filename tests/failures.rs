@@ -177,12 +177,7 @@ fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
     );
     // Without the note of the unfinished apply, the renewal would have kept the old subnet.
     assert_eq!(m.restarts().len(), 1, "{:?}", m.restarts());
-    assert!(
-        !m.dir
-            .path()
-            .join("var/lib/docker-ipv6-pd/unfinished")
-            .exists()
-    );
+    assert!(!m.dir.path().join("var/lib/docker-ipv6-pd/pending").exists());
 }
 
 #[test]

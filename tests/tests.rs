@@ -12,6 +12,7 @@ mod doctor;
 mod failures;
 mod hook;
 mod hostile_events;
+mod hostile_files;
 mod install;
 mod loss;
 mod shim;

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::apply::atomic_file::AtomicFile;
 use crate::apply::init_system::InitSystem;
-use crate::apply::state::StateFile;
+use crate::apply::state::PendingRecord;
 use crate::error::{ConfigError, RestartFailed};
 use crate::inspect::docker_flags;
 use crate::log;
@@ -22,8 +22,10 @@ use crate::plan::effect::Effect;
 
 /// What the effects are carried out with.
 pub struct Runner<'a> {
+    /// The target files, locked by the caller.
+    pub targets: &'a [AtomicFile],
     /// The record of an owed restart.
-    pub state: &'a StateFile,
+    pub state: &'a PendingRecord,
     pub init: InitSystem,
     pub service: &'a str,
     /// Where dockerd's flags are looked for (`/` but in tests).
@@ -50,10 +52,15 @@ impl Runner<'_> {
             }
             Effect::RefuseDockerdFlags => refuse_dockerd_flags(self.root)?,
             Effect::Write { path, bytes, .. } => {
-                AtomicFile::new(path).replace(bytes).with_context(|| {
-                    format!("could not write {} (left as it was)", path.display())
+                let file = self
+                    .targets
+                    .iter()
+                    .find(|f| f.path() == path)
+                    .ok_or_else(|| anyhow!("{} is not a target of this run", path.display()))?;
+                file.replace(bytes).with_context(|| {
+                    format!("could not write {} (left as it was)", file.describe())
                 })?;
-                log::info(&format!("wrote {}", path.display()));
+                log::info(&format!("wrote {}", file.describe()));
             }
             Effect::AddNat66(subnet) => {
                 firewall::add_nat66(subnet).with_context(|| {

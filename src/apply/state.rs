@@ -1,47 +1,143 @@
-//! The record of an owed restart (see `plan::pending`), one line in
-//! /var/lib/docker-ipv6-pd/pending under `--root`, kept across reboots.
+//! The record of an owed restart (`plan::pending`): one short line the hook writes, durably, before it touches docker's
+//! files, and clears once docker runs with what the line says. A run that finds the line
+//! finishes what an earlier run could not (a write that failed, a restart that failed, a
+//! subnet withdrawn that may come back as a renewal). The caller formats and parses the
+//! line; this file only keeps it safe. Kept in /var/lib (under `--root`), so it survives
+//! the reboot after which such renewals come.
+//!
+//! Nobody but the hook writes there, so anything odd at the record's name is refused, not
+//! obeyed: a symbolic link is neither read nor written through (a write replaces the link),
+//! and a FIFO, a directory, a huge file or bytes that are no line of text read as no record.
 
-use std::fs;
+use std::fs::DirBuilder;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-/// The record's file.
-pub struct StateFile {
-    path: PathBuf,
+use crate::apply::atomic_file::{self, AtomicFile};
+use crate::bounded_read::{Links, read_regular};
+use crate::log;
+
+/// Far more than any line the hook writes; a larger file is not ours.
+const RECORD_LIMIT: u64 = 4096;
+
+/// The record's directory under the root.
+const DIR: &str = "var/lib/docker-ipv6-pd";
+
+/// The record's name, and the name earlier versions used for the same purpose.
+const NAME: &str = "pending";
+const OLD_NAME: &str = "unfinished";
+
+/// The record of an owed restart under one root.
+pub struct PendingRecord {
+    file: AtomicFile,
+    /// Written by earlier versions (a prefix and a newline); read when there is no record.
+    old: PathBuf,
 }
 
-impl StateFile {
-    pub fn new(root: &Path) -> StateFile {
-        StateFile {
-            path: root.join("var/lib/docker-ipv6-pd/pending"),
+impl PendingRecord {
+    /// The record of the system at `root` ("/" in production).
+    pub fn new(root: &Path) -> PendingRecord {
+        let dir = root.join(DIR);
+        PendingRecord {
+            file: AtomicFile::new(&dir.join(NAME)),
+            old: dir.join(OLD_NAME),
         }
     }
 
-    /// The file's path.
+    /// The record's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
-    /// The recorded line, if any.
+    /// The recorded line, without its newline; `None` when there is none. A record that is
+    /// not a single line of UTF-8 text in a regular file of at most 4 KiB reads as none,
+    /// with a warning.
     pub fn read_line(&self) -> Option<String> {
-        fs::read_to_string(&self.path).ok()
+        match read_line_at(self.path())? {
+            Some(line) => Some(line),
+            None => read_line_at(&self.old)?,
+        }
     }
 
-    /// Records `line`.
+    /// Records `line`, atomically and durably, creating the directory (0755) if needed.
+    /// Runs that write it take turns already (they hold the target files' locks).
     pub fn write_line(&self, line: &str) -> Result<()> {
-        if let Some(dir) = self.path.parent() {
-            fs::create_dir_all(dir)?;
+        if line.contains(['\n', '\r', '\0']) {
+            bail!("refusing to record {line:?}: not one line");
         }
-        fs::write(&self.path, format!("{line}\n"))
-            .with_context(|| format!("writing {}", self.path.display()))
+        let dir = self.file.dir();
+        if !dir.is_dir() {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)
+                .with_context(|| format!("creating directory {}", dir.display()))?;
+            // The new directory's own name must survive a crash as well as the record.
+            if let Some(parent) = dir.parent() {
+                atomic_file::sync_dir(parent)?;
+            }
+        }
+        self.file
+            .replace(format!("{line}\n").as_bytes())
+            .with_context(|| format!("recording the owed restart in {}", self.path().display()))
     }
 
-    /// Removes the record.
+    /// Removes the record (with one an earlier version left, and a temp file a crashed
+    /// write left); no record is fine.
     pub fn clear(&self) -> Result<()> {
-        match fs::remove_file(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
+        let mut removed = false;
+        for path in [self.path(), self.old.as_path(), self.file.temp_path()] {
+            match std::fs::remove_file(path) {
+                Ok(()) => removed = true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("removing {}", path.display()));
+                }
+            }
         }
+        if removed {
+            atomic_file::sync_dir(self.file.dir())?;
+        }
+        Ok(())
     }
 }
+
+/// `Some(None)`: no file at `path`; `None`: a file that is no record (warned about).
+fn read_line_at(path: &Path) -> Option<Option<String>> {
+    let refuse = |why: &str| {
+        log::warning(&format!(
+            "ignoring the record of an owed restart {}: {why}",
+            path.display()
+        ));
+        None
+    };
+    let bytes = match read_regular(path, RECORD_LIMIT, Links::Refuse) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Some(None),
+        // read_regular's own refusals say what the file is; the rest are OS errors.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+            ) =>
+        {
+            return refuse(&format!("it {e}"));
+        }
+        Err(e) => return refuse(&e.to_string()),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return refuse("it is not UTF-8 text");
+    };
+    let line = text.strip_suffix('\n').unwrap_or(&text);
+    if line.contains(['\n', '\r', '\0']) {
+        return refuse("it is not one line of text");
+    }
+    Some(Some(line.to_string()))
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;
