@@ -2,6 +2,7 @@
 //! the firewall and post-change scripts. Each side effect sits behind a narrow function.
 
 pub mod atomic_file;
+pub mod child;
 pub mod firewall;
 pub mod init_system;
 pub mod post_change;
