@@ -209,7 +209,8 @@ fn write_targets(
 fn restart_docker(settings: &Settings, subnet: Option<Ipv6Net>) -> Result<()> {
     let init = init_system(settings);
     let argv = init.restart_command(&settings.service);
-    let restart_error = match init_system::run(&argv) {
+    let timeout = init_system::DEFAULT_RESTART_TIMEOUT;
+    let restart_error = match init_system::run(&argv, timeout) {
         Ok(()) => {
             log::info(&format!("restarted docker: {}", argv.join(" ")));
             return Ok(());
@@ -217,7 +218,8 @@ fn restart_docker(settings: &Settings, subnet: Option<Ipv6Net>) -> Result<()> {
         Err(e) => e,
     };
     if let Some(start) = init.start_command(&settings.service)
-        && init_system::run(&start).is_ok()
+        && !restart_error.is::<init_system::RestartTimedOut>()
+        && init_system::run(&start, timeout).is_ok()
     {
         log::info(&format!(
             "{restart_error:#}; docker was not running, so started it: {}",
