@@ -92,7 +92,14 @@ fn wait_with_deadline(
     let _urgent = Urgent::raise();
     loop {
         buffer.keep_bounded();
-        if let Some(status) = child.try_wait()? {
+        let exited = match child.try_wait() {
+            Ok(exited) => exited,
+            Err(e) => {
+                kill_group(child);
+                return Err(e);
+            }
+        };
+        if let Some(status) = exited {
             return Ok(if status.success() {
                 Ending::Succeeded
             } else {
