@@ -184,4 +184,4 @@ fn close_on_exec_above_stderr(listed: &[i32]) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -123,6 +123,7 @@ pub fn run(argv: &[String], timeout: Duration) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::child::tests::{alive_in_group, is_running};
 
     #[test]
     fn detects_systemd_openrc_and_the_rest() {
@@ -189,6 +190,51 @@ mod tests {
             err.to_string(),
             "sh -c echo stopping; sleep 600 did not finish within 1s and was killed: stopping"
         );
+    }
+
+    #[test]
+    fn a_hanging_restart_and_what_it_started_are_gone_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!(
+            "echo $$ >{}; (trap '' HUP TERM; sleep 600) & sleep 600",
+            pid_file.display()
+        );
+        let argv = ["sh".to_string(), "-c".to_string(), script];
+        let err = run(&argv, Duration::from_secs(1)).unwrap_err();
+        assert!(err.is::<RestartTimedOut>(), "{err:#}");
+        let group: i32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !alive_in_group(group).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(alive_in_group(group), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_daemon_the_restart_leaves_running_is_left_alone() {
+        // As an init script starts dockerd: in the background, holding our output buffer.
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("sleep 600 & echo $! >{}", pid_file.display());
+        let argv = ["sh".to_string(), "-c".to_string(), script];
+        let start = std::time::Instant::now();
+        run(&argv, Duration::from_secs(30)).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(10));
+        let daemon: i32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let running = is_running(daemon);
+        let daemon = nix::unistd::Pid::from_raw(daemon);
+        let _ = nix::sys::signal::kill(daemon, nix::sys::signal::Signal::SIGKILL);
+        assert!(running, "the daemon was killed");
     }
 
     #[test]

@@ -15,7 +15,7 @@ fn sh(script: &str) -> Command {
 }
 
 /// Processes (not zombies) whose process group is `pgid`.
-fn alive_in_group(pgid: i32) -> Vec<String> {
+pub(crate) fn alive_in_group(pgid: i32) -> Vec<String> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
@@ -30,6 +30,18 @@ fn alive_in_group(pgid: i32) -> Vec<String> {
             fields[0] != "Z" && fields[2] == pgid.to_string()
         })
         .collect()
+}
+
+/// Whether process `pid` exists and is not a zombie.
+pub(crate) fn is_running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .trim_start()
+            .starts_with('Z')
+    })
 }
 
 #[test]
