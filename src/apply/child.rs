@@ -167,19 +167,25 @@ fn descriptors_above_stderr() -> Vec<i32> {
 /// close_range call where the kernel has it (Linux 5.11), else one by one from `listed`.
 /// Only async-signal-safe calls.
 fn close_on_exec_above_stderr(listed: &[i32]) {
-    // SAFETY: plain system calls on integers; nothing is closed, only flags change.
-    unsafe {
-        let done = libc::syscall(
+    // SAFETY: a plain system call on integers; nothing is closed, only flags change.
+    let done = unsafe {
+        libc::syscall(
             libc::SYS_close_range,
             3 as libc::c_uint,
             libc::c_uint::MAX,
             libc::CLOSE_RANGE_CLOEXEC,
-        ) == 0;
-        if !done {
-            for &fd in listed {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            }
-        }
+        )
+    } == 0;
+    if !done {
+        mark_close_on_exec(listed);
+    }
+}
+
+/// Marks each of `fds` close-on-exec (async-signal-safe: one fcntl each).
+fn mark_close_on_exec(fds: &[i32]) {
+    for &fd in fds {
+        // SAFETY: changes the flags of a descriptor number; one not open just fails.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
 }
 

@@ -42,9 +42,11 @@ impl Change {
 /// How a hook ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// It exited with status 0.
     Succeeded,
     /// It exited non-zero (or could not start): the status and its trimmed output.
     Failed(String),
+    /// It still ran at the timeout, and it and whatever it started were killed.
     TimedOut,
     /// It was not run because someone other than root (or us) could have changed it.
     Skipped(String),
@@ -53,8 +55,11 @@ pub enum Outcome {
 /// Who owns a file and who may write it, as stat(2) gives them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ownership {
+    /// st_mode: the file type and permission bits.
     pub mode: u32,
+    /// The owner.
     pub uid: u32,
+    /// The group.
     pub gid: u32,
 }
 

@@ -3,7 +3,7 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 
-use nix::fcntl::{OFlag, open};
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl, open};
 use nix::sys::stat::Mode;
 
 use super::*;
@@ -76,6 +76,15 @@ fn only_stdin_stdout_and_stderr_reach_the_child() {
     assert!(leaked.as_raw_fd() > 2);
     let done = run(sh("ls /proc/$$/fd"), Duration::from_secs(10)).unwrap();
     assert_eq!(done.output, "0 1 2");
+}
+
+#[test]
+fn without_close_range_the_listed_descriptors_are_marked_one_by_one() {
+    let fd = open("/dev/null", OFlag::O_RDONLY, Mode::empty()).unwrap();
+    let flags = || FdFlag::from_bits_truncate(fcntl(&fd, FcntlArg::F_GETFD).unwrap());
+    assert!(!flags().contains(FdFlag::FD_CLOEXEC));
+    mark_close_on_exec(&[fd.as_raw_fd()]);
+    assert!(flags().contains(FdFlag::FD_CLOEXEC));
 }
 
 #[test]
