@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use crate::apply::Runner;
 use crate::apply::atomic_file::{AtomicFile, DirLock};
 use crate::apply::firewall;
-use crate::apply::init_system::InitSystem;
+use crate::apply::init_system::{self, InitSystem};
 use crate::apply::post_change::{self, Change};
 use crate::apply::state::PendingRecord;
 use crate::bounded_read::{Links, read_regular};
@@ -45,6 +45,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             targets: &files,
             state: &state,
             init: init_system(settings),
+            restart_timeout: init_system::DEFAULT_RESTART_TIMEOUT,
             service: &settings.service,
             root: &settings.root,
         };

@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod children;
 mod concurrency;
 mod crash;
 mod daemon_json;

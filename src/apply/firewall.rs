@@ -5,12 +5,17 @@
 use std::fs;
 use std::net::Ipv6Addr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use ipnet::Ipv6Net;
 
+use crate::apply::child::{self, Ending};
 use crate::plan::daemon_json::DaemonJson;
+
+/// How long `ip6tables` (which waits for the xtables lock) or `dockerd --version` may take.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The host's ULA /48: `fd` and a 40-bit global ID hashed from /etc/machine-id (RFC 4193
 /// suggests a hash of something unique to the host), so it stays the same across reboots.
@@ -45,13 +50,10 @@ pub fn docker_masquerades(docker_version: Option<u32>, daemon_json: &DaemonJson)
 
 /// dockerd's major version, from `dockerd --version` ("Docker version 20.10.24+dfsg1, ...").
 pub fn dockerd_major_version() -> Option<u32> {
-    let out = Command::new("dockerd")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    parse_docker_version(&String::from_utf8_lossy(&out.stdout))
+    let mut command = Command::new("dockerd");
+    command.arg("--version");
+    let finished = child::run(command, TOOL_TIMEOUT).ok()?;
+    parse_docker_version(&finished.output)
 }
 
 fn parse_docker_version(text: &str) -> Option<u32> {
@@ -73,19 +75,19 @@ fn rule(subnet: &Ipv6Net) -> [String; 7] {
 }
 
 fn ip6tables(op: &str, subnet: &Ipv6Net) -> Result<bool> {
-    let out = Command::new("ip6tables")
+    let mut command = Command::new("ip6tables");
+    command
         .args(["-w", "-t", "nat", op, "POSTROUTING"])
-        .args(rule(subnet))
-        .stdin(Stdio::null())
-        .output()
-        .context("running ip6tables")?;
-    if op != "-C" && !out.status.success() {
+        .args(rule(subnet));
+    let finished = child::run(command, TOOL_TIMEOUT).context("running ip6tables")?;
+    let succeeded = finished.ending == Ending::Succeeded;
+    if op != "-C" && !succeeded {
         bail!(
             "ip6tables -t nat {op} POSTROUTING failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            finished.output
         );
     }
-    Ok(out.status.success())
+    Ok(succeeded)
 }
 
 /// Adds the masquerade rule for `subnet` unless it is there already.

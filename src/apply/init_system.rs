@@ -1,14 +1,14 @@
-//! Restarting docker through whatever init system runs the machine.
+//! Restarting docker through whatever init system runs the machine, within a time limit:
+//! a restart that never returns would otherwise hold the lock on /etc/docker forever.
 
-use std::fs::File;
-use std::io::{Read, Seek};
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::fmt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use nix::fcntl::{FcntlArg, FdFlag, fcntl};
-use nix::sys::memfd::{MFdFlags, memfd_create};
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::apply::child::{self, Ending};
 
 /// The init systems we know how to ask for a restart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,62 +63,67 @@ impl InitSystem {
     }
 }
 
-/// Most of a failed restart's output kept in the error.
-const OUTPUT_SHOWN: usize = 400;
+/// How long a restart may take before it is killed, until the setting says otherwise.
+pub const DEFAULT_RESTART_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Runs `argv` with stdin closed; fails with its exit status and (trimmed) output.
-///
-/// The output goes to an anonymous file rather than a pipe: a daemon started by an init
-/// script may keep our stdout open forever, and a pipe would then never reach EOF. For the
-/// same reason every descriptor we inherited (dhclient passes its own on to hooks) is marked
-/// close-on-exec first, so docker does not inherit dhclient's sockets.
-pub fn run(argv: &[String]) -> Result<()> {
-    let shown = argv.join(" ");
-    close_inherited_descriptors_on_exec();
-    let output: OwnedFd = memfd_create("restart-output", MFdFlags::MFD_CLOEXEC)
-        .context("creating a buffer for the restart's output")?;
-    let mut output = File::from(output);
-    let status = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(output.try_clone()?)
-        .stderr(output.try_clone()?)
-        .status()
-        .with_context(|| format!("running {shown}"))?;
-    if status.success() {
-        return Ok(());
-    }
-    let mut text = String::new();
-    output.rewind()?;
-    output.take(64 * 1024).read_to_string(&mut text).ok();
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text: String = text.chars().take(OUTPUT_SHOWN).collect();
-    if text.is_empty() {
-        bail!("{shown} failed ({status})");
-    }
-    bail!("{shown} failed ({status}): {text}")
+/// A restart that still ran at its timeout and was killed, told apart from one that failed:
+/// the caller should not follow it with a start, which would likely hang as long again.
+#[derive(Debug)]
+pub struct RestartTimedOut {
+    /// The command as shown, e.g. `systemctl restart docker.service`.
+    pub command: String,
+    /// The timeout it ran into.
+    pub timeout: Duration,
+    /// What it printed before it was killed, trimmed.
+    pub output: String,
 }
 
-/// Marks every descriptor above stderr close-on-exec.
-fn close_inherited_descriptors_on_exec() {
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return;
+impl fmt::Display for RestartTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} did not finish within {}s and was killed",
+            self.command,
+            self.timeout.as_secs()
+        )?;
+        if !self.output.is_empty() {
+            write!(f, ": {}", self.output)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RestartTimedOut {}
+
+/// Runs `argv` as a child with limits (stdin null, only descriptors 0-2 inherited, output
+/// bounded, its own process group); fails with its exit status and trimmed output, or with
+/// [`RestartTimedOut`] when it still runs after `timeout` (its whole group is then killed).
+pub fn run(argv: &[String], timeout: Duration) -> Result<()> {
+    let shown = argv.join(" ");
+    let Some((program, args)) = argv.split_first() else {
+        bail!("no restart command");
     };
-    let fds: Vec<i32> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd > 2)
-        .collect();
-    for fd in fds {
-        // SAFETY: only the flags of a descriptor are changed; nothing is closed or reused.
-        // The descriptor of the listing itself is closed by now; that call fails harmlessly.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        let _ = fcntl(borrowed, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    let mut command = Command::new(program);
+    command.args(args);
+    let finished = child::run(command, timeout).with_context(|| format!("running {shown}"))?;
+    match finished.ending {
+        Ending::Succeeded => Ok(()),
+        Ending::Failed(status) if finished.output.is_empty() => {
+            bail!("{shown} failed ({status})")
+        }
+        Ending::Failed(status) => bail!("{shown} failed ({status}): {}", finished.output),
+        Ending::TimedOut => Err(anyhow!(RestartTimedOut {
+            command: shown,
+            timeout,
+            output: finished.output,
+        })),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::child::tests::{alive_in_group, is_running};
 
     #[test]
     fn detects_systemd_openrc_and_the_rest() {
@@ -167,14 +172,78 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let err = run(&argv).unwrap_err().to_string();
+        let err = run(&argv, DEFAULT_RESTART_TIMEOUT).unwrap_err().to_string();
         assert!(err.contains("exit status: 3"), "{err}");
         assert!(err.contains("job failed: see journal"), "{err}");
     }
 
     #[test]
+    fn a_restart_that_hangs_is_killed_at_the_timeout() {
+        let argv: Vec<String> = ["sh", "-c", "echo stopping; sleep 600"]
+            .map(String::from)
+            .to_vec();
+        let start = std::time::Instant::now();
+        let err = run(&argv, Duration::from_secs(1)).unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert!(err.is::<RestartTimedOut>());
+        assert_eq!(
+            err.to_string(),
+            "sh -c echo stopping; sleep 600 did not finish within 1s and was killed: stopping"
+        );
+    }
+
+    #[test]
+    fn a_hanging_restart_and_what_it_started_are_gone_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!(
+            "echo $$ >{}; (trap '' HUP TERM; sleep 600) & sleep 600",
+            pid_file.display()
+        );
+        let argv = ["sh".to_string(), "-c".to_string(), script];
+        let err = run(&argv, Duration::from_secs(1)).unwrap_err();
+        assert!(err.is::<RestartTimedOut>(), "{err:#}");
+        let group: i32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !alive_in_group(group).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(alive_in_group(group), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_daemon_the_restart_leaves_running_is_left_alone() {
+        // As an init script starts dockerd: in the background, holding our output buffer.
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("sleep 600 & echo $! >{}", pid_file.display());
+        let argv = ["sh".to_string(), "-c".to_string(), script];
+        let start = std::time::Instant::now();
+        run(&argv, Duration::from_secs(30)).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(10));
+        let daemon: i32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let running = is_running(daemon);
+        let daemon = nix::unistd::Pid::from_raw(daemon);
+        let _ = nix::sys::signal::kill(daemon, nix::sys::signal::Signal::SIGKILL);
+        assert!(running, "the daemon was killed");
+    }
+
+    #[test]
     fn a_missing_command_is_an_error() {
-        let err = run(&["/nonexistent/systemctl".to_string()]).unwrap_err();
+        let err = run(
+            &["/nonexistent/systemctl".to_string()],
+            DEFAULT_RESTART_TIMEOUT,
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("running /nonexistent/systemctl"));
     }
 }

@@ -3,12 +3,14 @@
 //! list and gives each failure its exit status. It decides nothing: that is `plan`'s job.
 
 pub mod atomic_file;
+pub mod child;
 pub mod firewall;
 pub mod init_system;
 pub mod post_change;
 pub mod state;
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
@@ -27,6 +29,8 @@ pub struct Runner<'a> {
     /// The record of an owed restart.
     pub state: &'a PendingRecord,
     pub init: InitSystem,
+    /// How long a restart (or the start after it) may take before it is killed.
+    pub restart_timeout: Duration,
     pub service: &'a str,
     /// Where dockerd's flags are looked for (`/` but in tests).
     pub root: &'a Path,
@@ -92,15 +96,17 @@ impl Runner<'_> {
     /// running (Debian's sysvinit script does, under `set -e`), a start follows.
     fn restart_docker(&self) -> Result<()> {
         let argv = self.init.restart_command(self.service);
-        let restart_error = match init_system::run(&argv) {
+        let restart_error = match init_system::run(&argv, self.restart_timeout) {
             Ok(()) => {
                 log::info(&format!("restarted docker: {}", argv.join(" ")));
                 return Ok(());
             }
             Err(e) => e,
         };
-        if let Some(start) = self.init.start_command(self.service)
-            && init_system::run(&start).is_ok()
+        // After a restart that hung, a start would most likely hang as long again.
+        if !restart_error.is::<init_system::RestartTimedOut>()
+            && let Some(start) = self.init.start_command(self.service)
+            && init_system::run(&start, self.restart_timeout).is_ok()
         {
             log::info(&format!(
                 "{restart_error:#}; docker was not running, so started it: {}",

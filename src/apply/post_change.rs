@@ -1,19 +1,18 @@
 //! Post-change hooks: after the configured subnet changes (and only then), the executables
-//! in `--post-change-dir` run in run-parts order, each with a timeout and stdin closed. A
-//! failing or hanging hook is logged and killed; it never blocks or fails the main run.
+//! in `--post-change-dir` run in run-parts order, each as a child with limits (timeout,
+//! bounded output, stdin closed, no inherited descriptors). A failing or hanging hook is
+//! logged and killed; it never blocks or fails the main run. Hooks that someone other than
+//! root could have planted are skipped, since they would run as root.
 
-use std::fs::{self, File};
-use std::io::{Read, Seek};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use nix::sys::memfd::{MFdFlags, memfd_create};
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::unistd::geteuid;
 
+use crate::apply::child::{self, Ending};
 use crate::log;
 
 /// What the hooks are told, as DOCKER_IPV6_PD_* variables.
@@ -43,13 +42,73 @@ impl Change {
 /// How a hook ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// It exited with status 0.
     Succeeded,
+    /// It exited non-zero (or could not start): the status and its trimmed output.
     Failed(String),
+    /// It still ran at the timeout, and it and whatever it started were killed.
     TimedOut,
+    /// It was not run because someone other than root (or us) could have changed it.
+    Skipped(String),
+}
+
+/// Who owns a file and who may write it, as stat(2) gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ownership {
+    /// st_mode: the file type and permission bits.
+    pub mode: u32,
+    /// The owner.
+    pub uid: u32,
+    /// The group.
+    pub gid: u32,
+}
+
+impl Ownership {
+    fn of(metadata: &fs::Metadata) -> Ownership {
+        Ownership {
+            mode: metadata.mode(),
+            uid: metadata.uid(),
+            gid: metadata.gid(),
+        }
+    }
+}
+
+/// Why a script in `dir` must not run as `euid`, or None when it may: refused, as cron and
+/// sudo refuse such files, when anyone but root or `euid` could have written the script or
+/// replaced it (a writable directory), i.e. when either is writable by everyone, writable
+/// by a group other than root's, or owned by another user.
+pub fn refusal(script: Ownership, dir: Ownership, euid: u32) -> Option<String> {
+    let problem = |what: &str, file: Ownership| {
+        if file.mode & 0o002 != 0 {
+            Some(format!("{what} is writable by everyone"))
+        } else if file.mode & 0o020 != 0 && file.gid != 0 {
+            Some(format!("{what} is writable by group {}", file.gid))
+        } else if file.uid != 0 && file.uid != euid {
+            Some(format!("{what} is owned by uid {}, not root", file.uid))
+        } else {
+            None
+        }
+    };
+    problem("it", script).or_else(|| problem("its directory", dir))
+}
+
+/// [`refusal`] for the script at `path` in `dir` as it is on disk now (a symlink is judged
+/// by the file it points to, which is what runs), for the current effective uid.
+pub fn refusal_on_disk(dir: &Path, path: &Path) -> Option<String> {
+    let script = match fs::metadata(path) {
+        Ok(m) => Ownership::of(&m),
+        Err(e) => return Some(format!("it cannot be inspected: {e}")),
+    };
+    let dir = match fs::metadata(dir) {
+        Ok(m) => Ownership::of(&m),
+        Err(e) => return Some(format!("its directory cannot be inspected: {e}")),
+    };
+    refusal(script, dir, geteuid().as_raw())
 }
 
 /// The hooks run-parts would run from `dir`: executable regular files whose names are
-/// letters, digits, `_` and `-`, in byte order. A missing directory has none.
+/// letters, digits, `_` and `-`, in byte order. A missing directory has none. Whether each
+/// may run is [`refusal_on_disk`]'s to say.
 pub fn hooks_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
@@ -73,161 +132,62 @@ pub fn hooks_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs every hook in `dir` for `change`, logging each failure; returns the outcomes.
+/// Hooks anyone but root could have changed are skipped with a warning.
 pub fn run_all(dir: &Path, change: &Change, timeout: Duration) -> Vec<(PathBuf, Outcome)> {
     hooks_in(dir)
         .into_iter()
         .map(|hook| {
-            let outcome = run_one(&hook, change, timeout);
-            match &outcome {
-                Outcome::Succeeded => {
-                    log::info(&format!("post-change hook {} ran", hook.display()))
-                }
-                Outcome::Failed(why) => log::warning(&format!(
-                    "post-change hook {} failed: {why}",
-                    hook.display()
-                )),
-                Outcome::TimedOut => log::warning(&format!(
-                    "post-change hook {} still ran after {}s and was killed",
-                    hook.display(),
-                    timeout.as_secs()
-                )),
-            }
+            let outcome = run_trusted(dir, &hook, change, timeout);
             (hook, outcome)
         })
         .collect()
 }
 
-fn run_one(hook: &Path, change: &Change, timeout: Duration) -> Outcome {
-    let output = match memfd_create("post-change-output", MFdFlags::MFD_CLOEXEC) {
-        Ok(fd) => File::from(fd),
-        Err(e) => return Outcome::Failed(format!("creating an output buffer: {e}")),
-    };
-    let (Ok(out), Ok(err)) = (output.try_clone(), output.try_clone()) else {
-        return Outcome::Failed("duplicating the output buffer".into());
-    };
-    let spawned = Command::new(hook)
-        .envs(change.vars())
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        // Its own process group, so a timeout kills whatever it started too.
-        .process_group(0)
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                if let Ok(pid) = i32::try_from(child.id()) {
-                    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-                return Outcome::TimedOut;
-            }
+/// Runs one hook unless it is refused, and logs how it went.
+fn run_trusted(dir: &Path, hook: &Path, change: &Change, timeout: Duration) -> Outcome {
+    let name = hook.display();
+    if let Some(why) = refusal_on_disk(dir, hook) {
+        log::warning(&format!("post-change hook {name} skipped: {why}"));
+        return Outcome::Skipped(why);
+    }
+    let mut command = Command::new(hook);
+    command.envs(change.vars());
+    let finished = match child::run(command, timeout) {
+        Ok(finished) => finished,
+        Err(e) => {
+            log::warning(&format!("post-change hook {name} failed: {e}"));
+            return Outcome::Failed(e.to_string());
         }
     };
-    if status.success() {
-        return Outcome::Succeeded;
+    let output = finished.output;
+    match finished.ending {
+        Ending::Succeeded => {
+            log::info(&format!("post-change hook {name} ran"));
+            Outcome::Succeeded
+        }
+        Ending::Failed(status) => {
+            let why = if output.is_empty() {
+                status.to_string()
+            } else {
+                format!("{status}: {output}")
+            };
+            log::warning(&format!("post-change hook {name} failed: {why}"));
+            Outcome::Failed(why)
+        }
+        Ending::TimedOut => {
+            let secs = timeout.as_secs();
+            let printed = if output.is_empty() {
+                String::new()
+            } else {
+                format!("; it printed: {output}")
+            };
+            log::warning(&format!(
+                "post-change hook {name} still ran after {secs}s and was killed{printed}"
+            ));
+            Outcome::TimedOut
+        }
     }
-    let mut text = String::new();
-    let mut output = output;
-    if output.rewind().is_ok() {
-        let _ = output.take(4096).read_to_string(&mut text);
-    }
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    Outcome::Failed(if text.is_empty() {
-        status.to_string()
-    } else {
-        format!("{status}: {text}")
-    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-        let path = dir.join(name);
-        fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-        path
-    }
-
-    #[test]
-    fn only_executables_with_run_parts_names_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        script(dir.path(), "20-b", "true");
-        script(dir.path(), "10-a", "true");
-        script(dir.path(), "30-c.sh", "true");
-        script(dir.path(), "40-d~", "true");
-        fs::write(dir.path().join("50-e"), "not executable").unwrap();
-        let names: Vec<String> = hooks_in(dir.path())
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["10-a", "20-b"]);
-        assert!(hooks_in(&dir.path().join("missing")).is_empty());
-    }
-
-    #[test]
-    fn hooks_get_the_change_and_no_stdin() {
-        let dir = tempfile::tempdir().unwrap();
-        let seen = dir.path().join("seen");
-        script(
-            dir.path(),
-            "10-record",
-            &format!(
-                "echo \"$DOCKER_IPV6_PD_SUBNET|$DOCKER_IPV6_PD_OLD_SUBNET|$DOCKER_IPV6_PD_PREFIX|$DOCKER_IPV6_PD_REASON\" >{s}; cat >>{s}",
-                s = seen.display()
-            ),
-        );
-        let change = Change {
-            subnet: "2001:db8:0:200::/80".into(),
-            old_subnet: "2001:db8:0:100::/80".into(),
-            prefix: "2001:db8:0:200::/60".into(),
-            reason: "BOUND6".into(),
-        };
-        let outcomes = run_all(dir.path(), &change, Duration::from_secs(5));
-        assert_eq!(outcomes[0].1, Outcome::Succeeded);
-        assert_eq!(
-            fs::read_to_string(seen).unwrap(),
-            "2001:db8:0:200::/80|2001:db8:0:100::/80|2001:db8:0:200::/60|BOUND6\n"
-        );
-    }
-
-    #[test]
-    fn a_failing_hook_is_reported_and_the_next_still_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        script(dir.path(), "10-fail", "echo broken >&2; exit 3");
-        script(dir.path(), "20-ok", "true");
-        let outcomes = run_all(dir.path(), &Change::default(), Duration::from_secs(5));
-        assert_eq!(
-            outcomes[0].1,
-            Outcome::Failed("exit status: 3: broken".into())
-        );
-        assert_eq!(outcomes[1].1, Outcome::Succeeded);
-    }
-
-    #[test]
-    fn a_hanging_hook_and_its_children_are_killed_at_the_timeout() {
-        let dir = tempfile::tempdir().unwrap();
-        let marker = dir.path().join("child-survived");
-        script(
-            dir.path(),
-            "10-hang",
-            &format!("(sleep 2; touch {}) & sleep 60", marker.display()),
-        );
-        let start = Instant::now();
-        let outcomes = run_all(dir.path(), &Change::default(), Duration::from_millis(300));
-        assert_eq!(outcomes[0].1, Outcome::TimedOut);
-        assert!(start.elapsed() < Duration::from_secs(5));
-        std::thread::sleep(Duration::from_millis(2500));
-        assert!(!marker.exists(), "the hook's child outlived the timeout");
-    }
-}
+mod tests;
