@@ -5,4 +5,5 @@ pub mod atomic_file;
 pub mod firewall;
 pub mod init_system;
 pub mod post_change;
+pub mod run_parts;
 pub mod state;
