@@ -15,3 +15,5 @@ mod install;
 mod loss;
 mod shim;
 mod sipcalc;
+mod status;
+mod unreadable;
