@@ -1,7 +1,6 @@
 //! dhclient's DHCPv6 lease file (/var/lib/dhcp/dhclient6.leases and the per-interface files
 //! of dhclient6-pd@.service): which prefixes were delegated, with their lifetimes.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use ipnet::Ipv6Net;
@@ -147,25 +146,18 @@ pub fn delegated(root: &Path) -> Vec<(PathBuf, LeasedPrefix)> {
 
 /// The lease files under `root` that dhclient -6 writes by default or by our unit.
 pub fn lease_files(root: &Path) -> Vec<PathBuf> {
-    let dir = root.join("var/lib/dhcp");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    name.starts_with("dhclient6") && name.ends_with(".leases")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    let dir = Path::new("/var/lib/dhcp");
+    read::names_in(root, dir)
+        .into_iter()
+        .filter(|name| name.starts_with("dhclient6") && name.ends_with(".leases"))
+        .map(|name| crate::settings::under(root, &dir.join(name)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     const LEASES: &str = r#"default-duid "\000\001\000\001";
 lease6 {

@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 use ipnet::Ipv6Net;
 
 use crate::inspect::docker_flags;
-use crate::inspect::lease_file;
+use crate::inspect::lease_file::{self, LeasedPrefix};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
 use crate::plan::target::{Contents, files_of};
 use crate::settings::{Settings, under};
@@ -31,17 +31,10 @@ pub struct Status {
     pub warnings: Vec<String>,
 }
 
-/// One delegated prefix.
+/// One delegated prefix and the lease file it is in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delegated {
-    pub prefix: Ipv6Net,
-    pub interface: Option<String>,
-    pub preferred_life: Option<u32>,
-    pub max_life: Option<u32>,
-    /// Seconds since the epoch when the lifetimes began.
-    pub starts: Option<i64>,
-    /// Seconds since the epoch when the prefix expires.
-    pub expires: Option<i64>,
+    pub lease: LeasedPrefix,
     /// The lease file, as on the system.
     pub lease_file: PathBuf,
 }
@@ -75,15 +68,7 @@ pub fn collect(settings: &Settings) -> Status {
     status.delegated = leases
         .prefixes
         .into_iter()
-        .map(|(lease_file, p)| Delegated {
-            prefix: p.prefix,
-            interface: p.interface.clone(),
-            preferred_life: p.preferred_life,
-            max_life: p.max_life,
-            starts: p.starts,
-            expires: p.expires(),
-            lease_file,
-        })
+        .map(|(lease_file, lease)| Delegated { lease, lease_file })
         .collect();
     for &kind in files_of(settings.target) {
         let path = settings.path(kind);
@@ -131,14 +116,14 @@ pub fn render(status: &Status) -> String {
     if status.delegated.is_empty() {
         out += "delegated:  nothing (no prefix in /var/lib/dhcp/dhclient6*.leases)\n";
     }
-    for p in &status.delegated {
+    for p in status.delegated.iter().map(|d| &d.lease) {
         out += &format!(
             "delegated:  {} on {}, preferred {}s, valid {}s, expires {}\n",
             p.prefix,
             p.interface.as_deref().unwrap_or("?"),
             or_unknown(p.preferred_life),
             or_unknown(p.max_life),
-            p.expires.map_or("?".into(), utc),
+            p.expires().map_or("?".into(), utc),
         );
     }
     for c in &status.configured {

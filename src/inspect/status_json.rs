@@ -23,13 +23,14 @@ impl Serialize for Status {
 
 impl Serialize for Delegated {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let lease = &self.lease;
         let mut s = serializer.serialize_struct("Delegated", 7)?;
-        s.serialize_field("prefix", &self.prefix.to_string())?;
-        s.serialize_field("interface", &self.interface)?;
-        s.serialize_field("preferred_life", &self.preferred_life)?;
-        s.serialize_field("max_life", &self.max_life)?;
-        s.serialize_field("starts", &self.starts.map(utc))?;
-        s.serialize_field("expires", &self.expires.map(utc))?;
+        s.serialize_field("prefix", &lease.prefix.to_string())?;
+        s.serialize_field("interface", &lease.interface)?;
+        s.serialize_field("preferred_life", &lease.preferred_life)?;
+        s.serialize_field("max_life", &lease.max_life)?;
+        s.serialize_field("starts", &lease.starts.map(utc))?;
+        s.serialize_field("expires", &lease.expires().map(utc))?;
         s.serialize_field("lease_file", &self.lease_file.display().to_string())?;
         s.end()
     }

@@ -6,12 +6,13 @@ use super::*;
 fn example() -> Status {
     Status {
         delegated: vec![Delegated {
-            prefix: "2001:db8:0:100::/60".parse().unwrap(),
-            interface: Some("eth0".into()),
-            preferred_life: Some(1800),
-            max_life: None,
-            starts: Some(1_742_000_000),
-            expires: None,
+            lease: LeasedPrefix {
+                prefix: "2001:db8:0:100::/60".parse().unwrap(),
+                interface: Some("eth0".into()),
+                preferred_life: Some(1800),
+                max_life: None,
+                starts: Some(1_742_000_000),
+            },
             lease_file: "/var/lib/dhcp/dhclient6.leases".into(),
         }],
         configured: vec![Configured {
