@@ -258,7 +258,7 @@ pub fn processes(root: &Path) -> Vec<(u32, Vec<String>)> {
         .filter_map(|name| {
             let pid: u32 = name.parse().ok()?;
             let cmdline = Path::new("/proc").join(&name).join("cmdline");
-            let raw = read::system_file(root, &cmdline, CMDLINE_CAP).read()?;
+            let raw = read::system_file(root, &cmdline, CMDLINE_CAP).ok()?;
             let argv = raw
                 .split(|&b| b == 0)
                 .filter(|a| !a.is_empty())

@@ -39,8 +39,8 @@ impl<T> Found<T> {
         }
     }
 
-    /// The contents, if read.
-    pub fn read(self) -> Option<T> {
+    /// The contents, if read (like `Result::ok`).
+    pub fn ok(self) -> Option<T> {
         match self {
             Found::Read(value) => Some(value),
             _ => None,

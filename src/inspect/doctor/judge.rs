@@ -146,7 +146,7 @@ fn cannot_read(name: &str, found: Option<&Found<String>>) -> String {
 }
 
 fn sysctls(facts: &Facts, uplinks: &[String], report: &mut Report) {
-    let forwarding = facts.forwarding.clone().read();
+    let forwarding = facts.forwarding.clone().ok();
     match forwarding.as_deref() {
         Some("1") => report.ok("net.ipv6.conf.all.forwarding=1: containers' packets are routed"),
         Some(value) => report.problem(
@@ -157,7 +157,7 @@ fn sysctls(facts: &Facts, uplinks: &[String], report: &mut Report) {
     }
     for uplink in uplinks {
         let found = facts.accept_ra.get(uplink);
-        match found.cloned().and_then(Found::read).as_deref() {
+        match found.cloned().and_then(Found::ok).as_deref() {
             Some("2") => report.ok(format!("net.ipv6.conf.{uplink}.accept_ra=2: router advertisements still count with forwarding on")),
             Some(value) if forwarding.as_deref() == Some("1") => report.problem(
                 format!("net.ipv6.conf.{uplink}.accept_ra={value} with forwarding on: the host ignores router advertisements and loses its default route"),

@@ -24,7 +24,7 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
             None
         }
         Found::Unreadable(why) => {
-            report.problem(format!("{why}: dockerd cannot read it"), MAKE_IT_REGULAR);
+            report.problem(why.clone(), MAKE_IT_REGULAR);
             None
         }
         Found::Missing => None,
