@@ -180,6 +180,9 @@ pub struct Survey {
     pub sources: Vec<FlagSource>,
     /// Option strings too deep or too long to read: what they give dockerd is unknown.
     pub cannot_tell: Vec<String>,
+    /// The places among `cannot_tell` whose text mentions an IPv6 flag somewhere, with
+    /// those flags (no values): they may give dockerd the flag.
+    pub maybe: Vec<FlagSource>,
     /// Files that are not regular files or are too large, each with its path.
     pub unreadable: Vec<String>,
 }
@@ -187,61 +190,86 @@ pub struct Survey {
 const DEFAULTS: &str = "/etc/default/docker";
 const DROP_INS: &str = "/etc/systemd/system/docker.service.d";
 
+/// A parser of option strings: [`docker_opts`] or [`exec_start`].
+type OptionParser = fn(&str) -> Option<Result<Vec<String>, CannotTell>>;
+
+impl Survey {
+    /// Adds what `text` (a file's contents) gives dockerd, read by `parse`.
+    fn add(&mut self, origin: String, text: &str, parse: OptionParser) {
+        match parse(text) {
+            Some(Ok(words)) => self.add_words(origin, words),
+            Some(Err(why)) => {
+                self.cannot_tell.push(format!(
+                    "cannot tell which flags {origin} gives dockerd: {why}"
+                ));
+                let mentioned: Vec<(String, Option<String>)> = IPV6_FLAGS
+                    .iter()
+                    .filter(|name| text.contains(&format!("--{name}")))
+                    .map(|name| (name.to_string(), None))
+                    .collect();
+                if !mentioned.is_empty() {
+                    self.maybe.push(FlagSource {
+                        origin,
+                        flags: mentioned,
+                        words: Vec::new(),
+                    });
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Adds the IPv6 flags among `words`, if any.
+    fn add_words(&mut self, origin: String, words: Vec<String>) {
+        let flags = ipv6_flags(words.iter().map(String::as_str));
+        if !flags.is_empty() {
+            self.sources.push(FlagSource {
+                origin,
+                flags,
+                words,
+            });
+        }
+    }
+}
+
 /// Every place under `root` (`/` on a live system) that gives dockerd IPv6 flags, and what
 /// could not be read on the way.
 pub fn survey(root: &Path) -> Survey {
     let mut survey = Survey::default();
-    let mut add = |origin: String, found: Option<Result<Vec<String>, CannotTell>>| match found {
-        Some(Ok(words)) => {
-            let flags = ipv6_flags(words.iter().map(String::as_str));
-            if !flags.is_empty() {
-                survey.sources.push(FlagSource {
-                    origin,
-                    flags,
-                    words,
-                });
-            }
-        }
-        Some(Err(why)) => survey.cannot_tell.push(format!(
-            "cannot tell which flags {origin} gives dockerd: {why}"
-        )),
-        None => {}
-    };
-    let mut unreadable = Vec::new();
-    let mut text_of = |path: &Path| match read::system_file(root, path, CONFIG_CAP) {
+    let text_of = |path: &Path, survey: &mut Survey| match read::system_file(root, path, CONFIG_CAP)
+    {
         Found::Read(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
         Found::Unreadable(why) => {
-            unreadable.push(why);
+            survey.unreadable.push(why);
             None
         }
         Found::Missing => None,
     };
-    let defaults = text_of(Path::new(DEFAULTS));
-    add(
-        format!("{DEFAULTS} (DOCKER_OPTS)"),
-        defaults.as_deref().and_then(docker_opts),
-    );
+    if let Some(text) = text_of(Path::new(DEFAULTS), &mut survey) {
+        survey.add(format!("{DEFAULTS} (DOCKER_OPTS)"), &text, docker_opts);
+    }
     for name in read::names_in(root, Path::new(DROP_INS)) {
         let path = Path::new(DROP_INS).join(&name);
-        let text = text_of(&path);
-        add(
-            path.display().to_string(),
-            text.as_deref().and_then(exec_start),
-        );
+        if let Some(text) = text_of(&path, &mut survey) {
+            survey.add(path.display().to_string(), &text, exec_start);
+        }
     }
     for (pid, argv) in processes(root) {
         if is_program(&argv, "dockerd") {
-            add(format!("running dockerd (pid {pid})"), Some(Ok(argv)));
+            survey.add_words(format!("running dockerd (pid {pid})"), argv);
         }
     }
-    survey.unreadable = unreadable;
     survey
 }
 
-/// Every place under `root` (`/` on a live system) that gives dockerd IPv6 flags. Option
-/// strings that cannot be read are left out; [`survey`] reports them.
+/// Every place under `root` (`/` on a live system) that gives, or may give, dockerd IPv6
+/// flags: an option string too deep to read that mentions a flag counts, so the hook
+/// errs on the side of not writing daemon.json next to it.
 pub fn find(root: &Path) -> Vec<FlagSource> {
-    survey(root).sources
+    let survey = survey(root);
+    let mut all = survey.sources;
+    all.extend(survey.maybe);
+    all
 }
 
 /// True when `argv` runs `program` (by any path).

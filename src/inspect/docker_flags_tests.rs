@@ -42,9 +42,9 @@ fn reads_the_active_docker_opts_line() {
     assert_eq!(ipv6_flags(words.iter().map(String::as_str)).len(), 2);
     assert_eq!(docker_opts("#DOCKER_OPTS=\"--ipv6\"\n"), None);
     // The published hook's own line, with backticks.
-    let seed = "DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`\"\n";
+    let published = "DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`\"\n";
     assert_eq!(
-        docker_opts(seed).unwrap().unwrap(),
+        docker_opts(published).unwrap().unwrap(),
         ["--ipv6", "--fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`"]
     );
     // The README's line that copes with a missing or empty prefix file.
@@ -154,4 +154,29 @@ fn survey_reports_what_it_cannot_read_or_tell() {
             "cannot tell which flags /etc/systemd/system/docker.service.d/ipv6.conf gives dockerd: its command substitutions nest 100 levels deep (at most 16 are read)"
         ]
     );
+    assert!(survey.maybe.is_empty(), "{survey:?}");
+}
+
+#[test]
+fn an_unreadable_option_string_that_mentions_a_flag_may_give_it() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    fs::create_dir_all(r.join("etc/default")).unwrap();
+    let deep = format!(
+        "DOCKER_OPTS=\"{}--fixed-cidr-v6=x{}\"\n",
+        "$(".repeat(40),
+        ")".repeat(40)
+    );
+    fs::write(r.join("etc/default/docker"), deep).unwrap();
+    let survey = survey(r);
+    assert!(survey.sources.is_empty());
+    assert_eq!(survey.cannot_tell.len(), 1);
+    let expected = [FlagSource {
+        origin: "/etc/default/docker (DOCKER_OPTS)".into(),
+        flags: vec![("fixed-cidr-v6".into(), None)],
+        words: Vec::new(),
+    }];
+    assert_eq!(survey.maybe, expected);
+    // The hook takes it as a flag source, so it will not write daemon.json next to it.
+    assert_eq!(find(r), expected);
 }
