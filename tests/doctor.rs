@@ -1,5 +1,5 @@
-//! `doctor` and `status` against fixture trees (`--root`): a healthy machine, then each
-//! broken one, every problem named with its fix and exit status 5.
+//! `doctor` against fixture trees (`--root`): a healthy machine, then each broken one,
+//! every problem named with its fix and exit status 5.
 
 use std::fs;
 use std::process::{Command, Output};
@@ -12,7 +12,7 @@ const DPKG_20: &str =
     "Package: docker.io\nStatus: install ok installed\nVersion: 20.10.24+dfsg1-1+deb12u1\n";
 
 /// A machine on which everything is right (sysvinit-style wiring through DOCKER_OPTS).
-fn healthy() -> Machine {
+pub(crate) fn healthy() -> Machine {
     let m = Machine::new();
     m.put(
         "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
@@ -40,7 +40,8 @@ fn healthy() -> Machine {
     m
 }
 
-fn run(m: &Machine, args: &[&str]) -> Output {
+/// Runs the binary on machine `m` with `args`.
+pub(crate) fn run(m: &Machine, args: &[&str]) -> Output {
     Command::new(BIN)
         .env_clear()
         .arg("--root")
@@ -134,7 +135,9 @@ fn the_published_hook_still_in_place() {
         "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6.replaced-by-docker-ipv6-pd",
         published.as_bytes(),
     );
-    assert_eq!(doctor(&m).0, Some(0));
+    let (code, report) = doctor(&m);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(!report.contains("replaced-by-docker-ipv6-pd"), "{report}");
 }
 
 #[test]
@@ -167,7 +170,16 @@ fn no_dhcpv6_client_or_one_without_prefix_delegation() {
     );
     let (code, report) = doctor(&m);
     assert_eq!(code, Some(0), "{report}");
-    assert!(report.contains("warning  dhclient6-pd@eth0.service is enabled but no dhclient"));
+    assert!(
+        report.contains(
+            "warning  dhclient6-pd@eth0.service is enabled but no dhclient -6 -P runs on eth0"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("fix: systemctl start dhclient6-pd@eth0; journalctl -u dhclient6-pd@eth0"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -301,34 +313,38 @@ fn old_docker_with_subnets_longer_than_80() {
 }
 
 #[test]
-fn status_shows_lease_subnet_and_docker() {
+fn daemon_json_with_ipv6_false_is_turned_on_by_the_hook() {
     let m = healthy();
-    let out = run(&m, &["status"]);
-    assert!(out.status.success());
-    let text = stdout(&out);
+    fs::remove_file(m.dir.path().join("etc/default/docker")).unwrap();
+    fs::remove_dir_all(m.dir.path().join("proc/200")).unwrap();
+    m.put(
+        "etc/docker-ipv6-pd/docker-ipv6-pd.conf",
+        b"target = daemon-json\n",
+    );
+    m.put("etc/docker/daemon.json", b"{\"ipv6\": false}\n");
+    let (_, report) = doctor(&m);
     assert!(
-        text.contains("delegated:  2001:db8:0:100::/60 on eth0, preferred 1800s, valid 3600s, expires 2025-03-15 01:53:20 UTC"),
-        "{text}"
+        report.contains("warning  /etc/docker/daemon.json has \"ipv6\": false, which the hook turns to true when it writes the subnet there"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_prefix_file_not_written_yet_is_not_called_written() {
+    let m = healthy();
+    fs::remove_file(&m.prefix_file).unwrap();
+    m.put(
+        "etc/default/docker",
+        b"DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=2001:db8:0:100::/80\"\n",
+    );
+    let (_, report) = doctor(&m);
+    assert!(
+        report.contains("warning  /etc/docker/ipv6.prefix does not exist yet"),
+        "{report}"
     );
     assert!(
-        text.contains("configured: 2001:db8:0:100::/80 in /etc/docker/ipv6.prefix, changed "),
-        "{text}"
+        report.contains("warning  the hook writes the subnet to /etc/docker/ipv6.prefix, but neither DOCKER_OPTS nor a docker.service override reads that file"),
+        "{report}"
     );
-    assert!(
-        text.contains("docker:     --ipv6 --fixed-cidr-v6=$(cat from /etc/default/docker")
-            || text.contains("from /etc/default/docker (DOCKER_OPTS)"),
-        "{text}"
-    );
-    let out = run(&m, &["status", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["delegated"][0]["prefix"], "2001:db8:0:100::/60");
-    assert_eq!(
-        json["delegated"][0]["lease_file"],
-        "/var/lib/dhcp/dhclient6.leases"
-    );
-    assert_eq!(json["configured"][0]["subnet"], "2001:db8:0:100::/80");
-    assert_eq!(
-        json["docker_flags"][1]["source"],
-        "running dockerd (pid 200)"
-    );
+    assert!(!report.contains("is written"), "{report}");
 }

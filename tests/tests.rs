@@ -18,3 +18,5 @@ mod install;
 mod loss;
 mod shim;
 mod sipcalc;
+mod status;
+mod unreadable;

@@ -7,6 +7,7 @@ pub mod child;
 pub mod firewall;
 pub mod init_system;
 pub mod post_change;
+pub mod run_parts;
 pub mod state;
 
 use std::path::Path;

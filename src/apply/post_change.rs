@@ -5,7 +5,7 @@
 //! root could have planted are skipped, since they would run as root.
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use std::time::Duration;
 use nix::unistd::geteuid;
 
 use crate::apply::child::{self, Ending};
+use crate::apply::run_parts;
 use crate::log;
 
 /// What the hooks are told, as DOCKER_IPV6_PD_* variables.
@@ -115,17 +116,9 @@ pub fn hooks_in(dir: &Path) -> Vec<PathBuf> {
     };
     let mut hooks: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name().to_str().is_some_and(|n| {
-                !n.is_empty()
-                    && n.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            })
-        })
+        .filter(|e| e.file_name().to_str().is_some_and(run_parts::accepts_name))
         .map(|e| e.path())
-        .filter(|p| {
-            fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .filter(|p| run_parts::is_executable_file(p))
         .collect();
     hooks.sort();
     hooks

@@ -5,8 +5,9 @@
 //! equal values), so the hook refuses to write daemon.json while such a flag exists, and
 //! `doctor` reports both.
 
-use std::fs;
 use std::path::Path;
+
+use crate::inspect::read::{self, CMDLINE_CAP, CONFIG_CAP, Found};
 
 /// The dockerd flags that carry IPv6 settings daemon.json also has.
 pub const IPV6_FLAGS: [&str; 2] = ["ipv6", "fixed-cidr-v6"];
@@ -48,8 +49,24 @@ pub fn ipv6_flags<'a>(args: impl IntoIterator<Item = &'a str>) -> Vec<(String, O
     found
 }
 
-/// The words of an active `DOCKER_OPTS=` line in /etc/default/docker, quotes removed.
-pub fn docker_opts(text: &str) -> Option<Vec<String>> {
+/// How deeply `$( … )` may nest in an option string before it is not read at all.
+pub const MAX_NESTING: usize = 16;
+/// The longest option string that is read.
+pub const MAX_OPTIONS_LEN: usize = 64 * 1024;
+
+/// An option string too deeply nested or too long to read: what it gives dockerd is unknown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CannotTell(pub String);
+
+impl std::fmt::Display for CannotTell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The words of an active `DOCKER_OPTS=` line in /etc/default/docker, quotes removed;
+/// `None` when there is no such line.
+pub fn docker_opts(text: &str) -> Option<Result<Vec<String>, CannotTell>> {
     let value = text
         .lines()
         .map(str::trim)
@@ -64,7 +81,7 @@ pub fn docker_opts(text: &str) -> Option<Vec<String>> {
 }
 
 /// The words of the last non-empty `ExecStart=` of a unit or drop-in.
-pub fn exec_start(text: &str) -> Option<Vec<String>> {
+pub fn exec_start(text: &str) -> Option<Result<Vec<String>, CannotTell>> {
     let line = text
         .lines()
         .map(str::trim)
@@ -74,22 +91,59 @@ pub fn exec_start(text: &str) -> Option<Vec<String>> {
 }
 
 /// Splits shell-ish text into words: quotes dropped, `$( ... )` and backticks kept in one word
-/// (the seed's DOCKER_OPTS uses backticks), and a word
-/// that is a whole command substitution followed by the words inside it (a DOCKER_OPTS that
-/// computes its flags, such as `$(p=$(cat F); [ -n "$p" ] && echo --ipv6 ...)`).
-fn words(text: &str) -> Vec<String> {
+/// (the published hook's DOCKER_OPTS uses backticks), and a word that is a whole command
+/// substitution followed by the words inside it (a DOCKER_OPTS that computes its flags, such
+/// as `$(p=$(cat F); [ -n "$p" ] && echo --ipv6 ...)`).
+///
+/// Iterative, with limits: text nested deeper than [`MAX_NESTING`] or longer than
+/// [`MAX_OPTIONS_LEN`] is not read, so no input can exhaust the stack or the memory.
+fn words(text: &str) -> Result<Vec<String>, CannotTell> {
+    let nesting = nesting(text);
+    if nesting > MAX_NESTING {
+        return Err(CannotTell(format!(
+            "its command substitutions nest {nesting} levels deep (at most {MAX_NESTING} are read)"
+        )));
+    }
+    if text.len() > MAX_OPTIONS_LEN {
+        return Err(CannotTell(format!(
+            "it is {} bytes long (at most {MAX_OPTIONS_LEN} are read)",
+            text.len()
+        )));
+    }
+    // Depth-first, in order: each substitution's words follow the word that holds them.
     let mut all = Vec::new();
-    for word in split_words(text) {
+    let mut pending = vec![split_words(text).into_iter()];
+    while let Some(level) = pending.last_mut() {
+        let Some(word) = level.next() else {
+            pending.pop();
+            continue;
+        };
         let inner = word
             .strip_prefix("$(")
             .and_then(|w| w.strip_suffix(')'))
             .map(|w| w.replace(';', " "));
         all.push(word);
         if let Some(inner) = inner {
-            all.extend(words(&inner));
+            pending.push(split_words(&inner).into_iter());
         }
     }
-    all
+    Ok(all)
+}
+
+/// The deepest nesting of parentheses in `text`.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn split_words(text: &str) -> Vec<String> {
@@ -119,48 +173,103 @@ fn split_words(text: &str) -> Vec<String> {
     words
 }
 
-/// Every place under `root` (`/` on a live system) that gives dockerd IPv6 flags.
-pub fn find(root: &Path) -> Vec<FlagSource> {
-    let mut sources = Vec::new();
-    let mut add = |origin: String, words: Vec<String>| {
+/// Where dockerd's IPv6 flags come from, and what could not be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Survey {
+    /// Each place that gives dockerd IPv6 flags.
+    pub sources: Vec<FlagSource>,
+    /// Option strings too deep or too long to read: what they give dockerd is unknown.
+    pub cannot_tell: Vec<String>,
+    /// The places among `cannot_tell` whose text mentions an IPv6 flag somewhere, with
+    /// those flags (no values): they may give dockerd the flag.
+    pub maybe: Vec<FlagSource>,
+    /// Files that are not regular files or are too large, each with its path.
+    pub unreadable: Vec<String>,
+}
+
+const DEFAULTS: &str = "/etc/default/docker";
+const DROP_INS: &str = "/etc/systemd/system/docker.service.d";
+
+/// A parser of option strings: [`docker_opts`] or [`exec_start`].
+type OptionParser = fn(&str) -> Option<Result<Vec<String>, CannotTell>>;
+
+impl Survey {
+    /// Adds what `text` (a file's contents) gives dockerd, read by `parse`.
+    fn add(&mut self, origin: String, text: &str, parse: OptionParser) {
+        match parse(text) {
+            Some(Ok(words)) => self.add_words(origin, words),
+            Some(Err(why)) => {
+                self.cannot_tell.push(format!(
+                    "cannot tell which flags {origin} gives dockerd: {why}"
+                ));
+                let mentioned: Vec<(String, Option<String>)> = IPV6_FLAGS
+                    .iter()
+                    .filter(|name| text.contains(&format!("--{name}")))
+                    .map(|name| (name.to_string(), None))
+                    .collect();
+                if !mentioned.is_empty() {
+                    self.maybe.push(FlagSource {
+                        origin,
+                        flags: mentioned,
+                        words: Vec::new(),
+                    });
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Adds the IPv6 flags among `words`, if any.
+    fn add_words(&mut self, origin: String, words: Vec<String>) {
         let flags = ipv6_flags(words.iter().map(String::as_str));
         if !flags.is_empty() {
-            sources.push(FlagSource {
+            self.sources.push(FlagSource {
                 origin,
                 flags,
                 words,
             });
         }
-    };
-    if let Some(words) = read(&root.join("etc/default/docker"))
-        .as_deref()
-        .and_then(docker_opts)
-    {
-        add("/etc/default/docker (DOCKER_OPTS)".into(), words);
     }
-    let dropins = root.join("etc/systemd/system/docker.service.d");
-    let mut names: Vec<_> = fs::read_dir(&dropins)
-        .map(|d| d.filter_map(|e| Some(e.ok()?.file_name())).collect())
-        .unwrap_or_default();
-    names.sort();
-    for name in names {
-        if let Some(words) = read(&dropins.join(&name)).as_deref().and_then(exec_start) {
-            let origin = format!(
-                "/etc/systemd/system/docker.service.d/{}",
-                name.to_string_lossy()
-            );
-            add(origin, words);
+}
+
+/// Every place under `root` (`/` on a live system) that gives dockerd IPv6 flags, and what
+/// could not be read on the way.
+pub fn survey(root: &Path) -> Survey {
+    let mut survey = Survey::default();
+    let text_of = |path: &Path, survey: &mut Survey| match read::system_file(root, path, CONFIG_CAP)
+    {
+        Found::Read(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Found::Unreadable(why) => {
+            survey.unreadable.push(why);
+            None
+        }
+        Found::Missing => None,
+    };
+    if let Some(text) = text_of(Path::new(DEFAULTS), &mut survey) {
+        survey.add(format!("{DEFAULTS} (DOCKER_OPTS)"), &text, docker_opts);
+    }
+    for name in read::names_in(root, Path::new(DROP_INS)) {
+        let path = Path::new(DROP_INS).join(&name);
+        if let Some(text) = text_of(&path, &mut survey) {
+            survey.add(path.display().to_string(), &text, exec_start);
         }
     }
     for (pid, argv) in processes(root) {
-        let is_dockerd = argv
-            .first()
-            .is_some_and(|a| a.rsplit('/').next() == Some("dockerd"));
-        if is_dockerd {
-            add(format!("running dockerd (pid {pid})"), argv);
+        if is_program(&argv, "dockerd") {
+            survey.add_words(format!("running dockerd (pid {pid})"), argv);
         }
     }
-    sources
+    survey
+}
+
+/// Every place under `root` (`/` on a live system) that gives, or may give, dockerd IPv6
+/// flags: an option string too deep to read that mentions a flag counts, so the hook
+/// errs on the side of not writing daemon.json next to it.
+pub fn find(root: &Path) -> Vec<FlagSource> {
+    let survey = survey(root);
+    let mut all = survey.sources;
+    all.extend(survey.maybe);
+    all
 }
 
 /// True when `argv` runs `program` (by any path).
@@ -169,16 +278,15 @@ pub fn is_program(argv: &[String], program: &str) -> bool {
         .is_some_and(|a| a.rsplit('/').next() == Some(program))
 }
 
-/// Every process under `root`/proc with its arguments.
+/// Every process under `root`/proc with its arguments (each cmdline read bounded; a
+/// process that vanished or whose cmdline cannot be read is left out).
 pub fn processes(root: &Path) -> Vec<(u32, Vec<String>)> {
-    let Ok(entries) = fs::read_dir(root.join("proc")) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(u32, Vec<String>)> = entries
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let raw = fs::read(e.path().join("cmdline")).ok()?;
+    let mut found: Vec<(u32, Vec<String>)> = read::names_in(root, Path::new("/proc"))
+        .into_iter()
+        .filter_map(|name| {
+            let pid: u32 = name.parse().ok()?;
+            let cmdline = Path::new("/proc").join(&name).join("cmdline");
+            let raw = read::system_file(root, &cmdline, CMDLINE_CAP).ok()?;
             let argv = raw
                 .split(|&b| b == 0)
                 .filter(|a| !a.is_empty())
@@ -191,91 +299,6 @@ pub fn processes(root: &Path) -> Vec<(u32, Vec<String>)> {
     found
 }
 
-fn read(path: &Path) -> Option<String> {
-    fs::read_to_string(path).ok()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_ipv6_flags_in_every_spelling() {
-        let flags = ipv6_flags([
-            "dockerd",
-            "-H",
-            "fd://",
-            "--ipv6",
-            "--fixed-cidr-v6",
-            "2001:db8::/80",
-            "--mtu=1400",
-        ]);
-        assert_eq!(
-            flags,
-            [
-                ("ipv6".to_string(), None),
-                (
-                    "fixed-cidr-v6".to_string(),
-                    Some("2001:db8::/80".to_string())
-                )
-            ]
-        );
-        let flags = ipv6_flags(["--ipv6=true", "--fixed-cidr-v6=2001:db8::/80"]);
-        assert_eq!(flags.len(), 2);
-        assert!(ipv6_flags(["dockerd", "--ipv6-other", "-6"]).is_empty());
-    }
-
-    #[test]
-    fn reads_the_active_docker_opts_line() {
-        let text = "# DOCKER_OPTS=\"--dns 8.8.8.8\"\nDOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"\n";
-        let words = docker_opts(text).unwrap();
-        assert_eq!(
-            words,
-            ["--ipv6", "--fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"]
-        );
-        assert_eq!(ipv6_flags(words.iter().map(String::as_str)).len(), 2);
-        assert_eq!(docker_opts("#DOCKER_OPTS=\"--ipv6\"\n"), None);
-        // The seed's own line, with backticks.
-        let seed = "DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`\"\n";
-        assert_eq!(
-            docker_opts(seed).unwrap(),
-            ["--ipv6", "--fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`"]
-        );
-        // The README's line that copes with a missing or empty prefix file.
-        let text = "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"\n";
-        let words = docker_opts(text).unwrap();
-        let names: Vec<String> = ipv6_flags(words.iter().map(String::as_str))
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        assert_eq!(names, ["ipv6", "fixed-cidr-v6"]);
-        assert!(words.iter().any(|w| w.contains("/etc/docker/ipv6.prefix")));
-    }
-
-    #[test]
-    fn reads_the_last_exec_start_of_a_drop_in() {
-        let text = "[Service]\nExecStart=\nExecStart=/bin/sh -c 'exec /usr/bin/dockerd -H fd:// --ipv6 --fixed-cidr-v6=\"$(cat /etc/docker/ipv6.prefix)\"'\n";
-        let words = exec_start(text).unwrap();
-        assert_eq!(ipv6_flags(words.iter().map(String::as_str)).len(), 2);
-    }
-
-    #[test]
-    fn finds_sources_under_a_root() {
-        let root = tempfile::tempdir().unwrap();
-        let r = root.path();
-        fs::create_dir_all(r.join("etc/default")).unwrap();
-        fs::write(r.join("etc/default/docker"), "DOCKER_OPTS=\"--ipv6\"\n").unwrap();
-        fs::create_dir_all(r.join("proc/42")).unwrap();
-        fs::write(
-            r.join("proc/42/cmdline"),
-            b"/usr/bin/dockerd\0--fixed-cidr-v6\0fd00::/80\0",
-        )
-        .unwrap();
-        fs::create_dir_all(r.join("proc/43")).unwrap();
-        fs::write(r.join("proc/43/cmdline"), b"/usr/bin/containerd\0--ipv6\0").unwrap();
-        let found = find(r);
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0].origin, "/etc/default/docker (DOCKER_OPTS)");
-        assert_eq!(found[1].origin, "running dockerd (pid 42)");
-    }
-}
+#[path = "docker_flags_tests.rs"]
+mod tests;

@@ -1,10 +1,11 @@
 //! dhclient's DHCPv6 lease file (/var/lib/dhcp/dhclient6.leases and the per-interface files
 //! of dhclient6-pd@.service): which prefixes were delegated, with their lifetimes.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use ipnet::Ipv6Net;
+
+use crate::inspect::read::{self, Found, LEASE_FILE_CAP};
 
 /// One delegated prefix as the lease file records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,38 +105,59 @@ pub fn parse(text: &str) -> Vec<LeasedPrefix> {
     latest.into_iter().flat_map(|(_, p)| p).collect()
 }
 
-/// Every delegated prefix in the lease files under `root`.
+/// What the lease files under `root` say, and which of them could not be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leases {
+    /// Each delegated prefix with its lease file, named as on the system
+    /// (`/var/lib/dhcp/dhclient6.leases`).
+    pub prefixes: Vec<(PathBuf, LeasedPrefix)>,
+    /// One message per lease file that is not a regular file or is too large.
+    pub unreadable: Vec<String>,
+}
+
+/// Reads every lease file under `root`, each through the bounded reader.
+pub fn survey(root: &Path) -> Leases {
+    let mut leases = Leases::default();
+    for file in lease_files(root) {
+        match read::real_file(root, &file, LEASE_FILE_CAP) {
+            Found::Read(bytes) => {
+                let shown = read::on_system(root, &file);
+                let text = String::from_utf8_lossy(&bytes);
+                leases
+                    .prefixes
+                    .extend(parse(&text).into_iter().map(|p| (shown.clone(), p)));
+            }
+            Found::Unreadable(why) => leases.unreadable.push(why),
+            Found::Missing => {}
+        }
+    }
+    leases
+}
+
+/// Every delegated prefix in the lease files under `root`, with the file's path under
+/// `root`; unreadable lease files are left out (see [`survey`]).
 pub fn delegated(root: &Path) -> Vec<(PathBuf, LeasedPrefix)> {
-    lease_files(root)
+    survey(root)
+        .prefixes
         .into_iter()
-        .flat_map(|file| {
-            let text = fs::read_to_string(&file).unwrap_or_default();
-            parse(&text).into_iter().map(move |p| (file.clone(), p))
-        })
+        .map(|(shown, p)| (crate::settings::under(root, &shown), p))
         .collect()
 }
 
 /// The lease files under `root` that dhclient -6 writes by default or by our unit.
 pub fn lease_files(root: &Path) -> Vec<PathBuf> {
-    let dir = root.join("var/lib/dhcp");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    name.starts_with("dhclient6") && name.ends_with(".leases")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    let dir = Path::new("/var/lib/dhcp");
+    read::names_in(root, dir)
+        .into_iter()
+        .filter(|name| name.starts_with("dhclient6") && name.ends_with(".leases"))
+        .map(|name| crate::settings::under(root, &dir.join(name)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     const LEASES: &str = r#"default-duid "\000\001\000\001";
 lease6 {
@@ -224,5 +246,28 @@ lease6 {
             .collect();
         assert_eq!(names, ["dhclient6-pd.eth0.leases", "dhclient6.leases"]);
         assert_eq!(delegated(root.path()).len(), 6);
+        assert_eq!(
+            delegated(root.path())[0].0,
+            root.path().join("var/lib/dhcp/dhclient6-pd.eth0.leases")
+        );
+    }
+
+    #[test]
+    fn a_fifo_as_lease_file_is_reported_not_waited_for() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("var/lib/dhcp");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("dhclient6-pd.eth1.leases"), LEASES).unwrap();
+        nix::unistd::mkfifo(&dir.join("dhclient6.leases"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let leases = survey(root.path());
+        assert_eq!(
+            leases.unreadable,
+            ["/var/lib/dhcp/dhclient6.leases is not a regular file (a FIFO)"]
+        );
+        assert_eq!(leases.prefixes.len(), 3);
+        assert_eq!(
+            leases.prefixes[0].0,
+            Path::new("/var/lib/dhcp/dhclient6-pd.eth1.leases")
+        );
     }
 }

@@ -4,4 +4,5 @@
 pub mod docker_flags;
 pub mod doctor;
 pub mod lease_file;
+pub mod read;
 pub mod status;

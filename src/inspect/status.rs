@@ -1,129 +1,166 @@
 //! `docker-ipv6-pd status`: what is delegated, what subnet is configured, what docker runs
-//! with, and when each last changed; a few lines, or JSON for scripts.
+//! with, and when each last changed; a few lines, or JSON for scripts. Both forms are
+//! rendered from one typed [`Status`].
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use serde_json::{Value, json};
+use ipnet::Ipv6Net;
 
 use crate::inspect::docker_flags;
-use crate::inspect::lease_file;
-use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::Kind;
+use crate::inspect::lease_file::{self, LeasedPrefix};
+use crate::inspect::read::{self, CONFIG_CAP, Found};
+use crate::plan::target::{Contents, files_of};
 use crate::settings::{Settings, under};
-use crate::subnet::parse_file_contents;
 
-/// Everything status shows, as JSON (the text form is rendered from it).
-pub fn collect(settings: &Settings) -> Value {
+#[path = "status_json.rs"]
+mod json;
+
+/// Everything status shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Each delegated prefix in dhclient's lease files.
+    pub delegated: Vec<Delegated>,
+    /// Each file the target writes, with the subnet it holds.
+    pub configured: Vec<Configured>,
+    /// Each place that gives dockerd IPv6 flags.
+    pub docker_flags: Vec<DockerFlags>,
+    /// What could not be read: files that are not regular files or are too large, option
+    /// strings too deep to tell, daemon.json that is not valid. Left out of the JSON when empty.
+    pub warnings: Vec<String>,
+}
+
+/// One delegated prefix and the lease file it is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delegated {
+    pub lease: LeasedPrefix,
+    /// The lease file, as on the system.
+    pub lease_file: PathBuf,
+}
+
+/// One file the target writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Configured {
+    /// The file, as on the system.
+    pub file: PathBuf,
+    /// The valid subnet it holds, if any.
+    pub subnet: Option<Ipv6Net>,
+    /// When it last changed, in seconds since the epoch.
+    pub changed: Option<i64>,
+}
+
+/// The IPv6 flags dockerd gets from one place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DockerFlags {
+    /// Where, in words: `/etc/default/docker (DOCKER_OPTS)`, `running dockerd (pid 42)`.
+    pub source: String,
+    /// Each flag by name without dashes, with its value when given one.
+    pub flags: Vec<(String, Option<String>)>,
+}
+
+/// Reads the lease files, the target files and dockerd's flags under `settings.root`.
+pub fn collect(settings: &Settings) -> Status {
     let root = settings.root.as_path();
-    let delegated: Vec<Value> = lease_file::delegated(root)
+    let mut status = Status::default();
+    let leases = lease_file::survey(root);
+    status.warnings.extend(leases.unreadable);
+    status.delegated = leases
+        .prefixes
         .into_iter()
-        .map(|(file, p)| {
-            json!({
-                "prefix": p.prefix.to_string(),
-                "interface": p.interface,
-                "preferred_life": p.preferred_life,
-                "max_life": p.max_life,
-                "starts": p.starts.map(utc),
-                "expires": p.expires().map(utc),
-                "lease_file": file.strip_prefix(root).map(|f| Path::new("/").join(f)).unwrap_or(file).display().to_string(),
-            })
-        })
+        .map(|(lease_file, lease)| Delegated { lease, lease_file })
         .collect();
-    let configured: Vec<Value> = crate::plan::target::files_of(settings.target)
-        .iter()
-        .map(|&kind| {
-            let path = settings.path(kind);
-            let real = under(root, path);
-            let bytes = fs::read(&real).ok();
-            let subnet = match kind {
-                Kind::PrefixFile => bytes.as_deref().and_then(parse_file_contents),
-                Kind::DaemonJson => DaemonJson::parse(bytes.as_deref())
-                    .ok()
-                    .and_then(|j| j.subnet()),
-            };
-            json!({
-                "file": path.display().to_string(),
-                "subnet": subnet.map(|s| s.to_string()),
-                "changed": modified(&real),
-            })
-        })
-        .collect();
-    let docker: Vec<Value> = docker_flags::find(root)
+    for &kind in files_of(settings.target) {
+        let path = settings.path(kind);
+        let bytes = match read::system_file(root, path, CONFIG_CAP) {
+            Found::Read(bytes) => Some(bytes),
+            Found::Missing => None,
+            Found::Unreadable(why) => {
+                status.warnings.push(why);
+                None
+            }
+        };
+        let subnet = match Contents::parse(kind, bytes) {
+            Ok(contents) => contents.held(),
+            Err(invalid) => {
+                status
+                    .warnings
+                    .push(format!("{}: {invalid}", path.display()));
+                None
+            }
+        };
+        status.configured.push(Configured {
+            file: path.to_path_buf(),
+            subnet,
+            changed: modified(&under(root, path)),
+        });
+    }
+    let flags = docker_flags::survey(root);
+    status.warnings.extend(flags.unreadable);
+    status.warnings.extend(flags.cannot_tell);
+    status.docker_flags = flags
+        .sources
         .into_iter()
-        .map(|source| {
-            let flags: serde_json::Map<String, Value> = source
-                .flags
-                .into_iter()
-                .map(|(name, value)| (name, value.map_or(Value::Bool(true), Value::String)))
-                .collect();
-            json!({"source": source.origin, "flags": flags})
+        .map(|source| DockerFlags {
+            source: source.origin,
+            flags: source.flags,
         })
         .collect();
-    json!({"delegated": delegated, "configured": configured, "docker_flags": docker})
+    status
 }
 
 /// The text form: a few readable lines.
-pub fn render(status: &Value) -> String {
+pub fn render(status: &Status) -> String {
     let mut out = String::new();
-    let list = |key: &str| status[key].as_array().cloned().unwrap_or_default();
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    let delegated = list("delegated");
-    if delegated.is_empty() {
+    let or_unknown = |n: Option<u32>| n.map_or("?".into(), |n| n.to_string());
+    if status.delegated.is_empty() {
         out += "delegated:  nothing (no prefix in /var/lib/dhcp/dhclient6*.leases)\n";
     }
-    for p in &delegated {
+    for p in status.delegated.iter().map(|d| &d.lease) {
         out += &format!(
             "delegated:  {} on {}, preferred {}s, valid {}s, expires {}\n",
-            text(&p["prefix"]).unwrap_or_default(),
-            text(&p["interface"]).unwrap_or_else(|| "?".into()),
-            p["preferred_life"]
-                .as_u64()
-                .map_or("?".into(), |n| n.to_string()),
-            p["max_life"].as_u64().map_or("?".into(), |n| n.to_string()),
-            text(&p["expires"]).unwrap_or_else(|| "?".into()),
+            p.prefix,
+            p.interface.as_deref().unwrap_or("?"),
+            or_unknown(p.preferred_life),
+            or_unknown(p.max_life),
+            p.expires().map_or("?".into(), utc),
         );
     }
-    for c in list("configured") {
-        let file = text(&c["file"]).unwrap_or_default();
-        match text(&c["subnet"]) {
+    for c in &status.configured {
+        let file = c.file.display();
+        match c.subnet {
             Some(subnet) => {
-                let changed = text(&c["changed"]).unwrap_or_else(|| "?".into());
+                let changed = c.changed.map_or("?".into(), utc);
                 out += &format!("configured: {subnet} in {file}, changed {changed}\n");
             }
             None => out += &format!("configured: no subnet in {file}\n"),
         }
     }
-    let docker = list("docker_flags");
-    if docker.is_empty() {
+    if status.docker_flags.is_empty() {
         out += "docker:     no IPv6 flags given to dockerd (daemon.json, if set, applies)\n";
     }
-    for d in docker {
-        let flags: Vec<String> = d["flags"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| match v.as_str() {
-                        Some(s) => format!("--{k}={s}"),
-                        None => format!("--{k}"),
-                    })
-                    .collect()
+    for d in &status.docker_flags {
+        let flags: Vec<String> = d
+            .flags
+            .iter()
+            .map(|(name, value)| match value {
+                Some(value) => format!("--{name}={value}"),
+                None => format!("--{name}"),
             })
-            .unwrap_or_default();
-        out += &format!(
-            "docker:     {} from {}\n",
-            flags.join(" "),
-            text(&d["source"]).unwrap_or_default()
-        );
+            .collect();
+        out += &format!("docker:     {} from {}\n", flags.join(" "), d.source);
+    }
+    for warning in &status.warnings {
+        out += &format!("warning:    {warning}\n");
     }
     out
 }
 
-fn modified(path: &Path) -> Option<String> {
+/// When `path` last changed, in seconds since the epoch (metadata only: never blocks).
+fn modified(path: &Path) -> Option<i64> {
     let time = fs::metadata(path).ok()?.modified().ok()?;
     let secs = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(utc(i64::try_from(secs).ok()?))
+    i64::try_from(secs).ok()
 }
 
 /// Seconds since the epoch as `2026-11-26 05:19:03 UTC` (civil-from-days, H. Hinnant).
@@ -148,13 +185,5 @@ pub fn utc(secs: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_formats_known_instants() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(utc(1_795_670_343), "2026-11-26 05:19:03 UTC");
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

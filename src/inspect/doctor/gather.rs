@@ -1,0 +1,175 @@
+//! Doctor's eyes: one function per source of facts, all the I/O, every path under
+//! `settings.root`, every file through the bounded reader.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::apply::init_system::InitSystem;
+use crate::apply::run_parts;
+use crate::inspect::doctor::facts::{
+    Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
+};
+use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
+use crate::inspect::{docker_flags, lease_file};
+use crate::plan::daemon_json::DaemonJson;
+use crate::plan::target::{Contents, Kind, files_of};
+use crate::settings::{Settings, under};
+
+/// Looks at everything doctor judges.
+pub fn gather(settings: &Settings) -> Facts {
+    let root = settings.root.as_path();
+    let daemon_json = daemon_json(root, &settings.daemon_json);
+    Facts {
+        setup: Setup {
+            kinds: files_of(settings.target).to_vec(),
+            subnet_size: settings.subnet_size,
+            prefix_file: settings.prefix_file.display().to_string(),
+            daemon_json: settings.daemon_json.display().to_string(),
+        },
+        hooks: hooks(root),
+        processes: docker_flags::processes(root),
+        enabled_units: read::names_in(root, Path::new(WANTS_DIR)),
+        forwarding: sysctl(root, "all/forwarding"),
+        accept_ra: accept_ra(root),
+        systemd: InitSystem::detect(root) == InitSystem::Systemd,
+        targets: targets(settings, &daemon_json),
+        daemon_json,
+        flags: docker_flags::survey(root),
+        leases: lease_file::survey(root),
+        docker_package: read::system_file(root, Path::new("/var/lib/dpkg/status"), DPKG_STATUS_CAP)
+            .map(|bytes| installed_docker(&String::from_utf8_lossy(&bytes))),
+    }
+}
+
+/// The files among dhclient's enter hooks (directories left out), with the binary of each shim.
+fn hooks(root: &Path) -> Vec<HookFile> {
+    read::names_in(root, Path::new(HOOKS_DIR))
+        .into_iter()
+        .map(|name| Path::new(HOOKS_DIR).join(name))
+        .filter(|path| !under(root, path).is_dir())
+        .map(|path| {
+            let text = read::system_file(root, &path, CONFIG_CAP)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            let shim = match &text {
+                Found::Read(text) if text.contains("docker-ipv6-pd") => {
+                    shim_binary(text).map(|binary| Shim {
+                        executable: run_parts::is_executable_file(&under(root, Path::new(binary))),
+                        binary: binary.to_string(),
+                    })
+                }
+                _ => None,
+            };
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            HookFile { name, text, shim }
+        })
+        .collect()
+}
+
+/// The binary a shim runs: the path in its `if [ -x PATH ]` line.
+pub fn shim_binary(text: &str) -> Option<&str> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("if [ -x ")?.split_whitespace().next())
+}
+
+/// One value under /proc/sys/net/ipv6/conf, trimmed.
+fn sysctl(root: &Path, name: &str) -> Found<String> {
+    let path = Path::new("/proc/sys/net/ipv6/conf").join(name);
+    read::system_file(root, &path, SYSCTL_CAP)
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+}
+
+/// accept_ra of every interface the kernel lists.
+fn accept_ra(root: &Path) -> BTreeMap<String, Found<String>> {
+    read::names_in(root, Path::new("/proc/sys/net/ipv6/conf"))
+        .into_iter()
+        .map(|iface| {
+            let value = sysctl(root, &format!("{iface}/accept_ra"));
+            (iface, value)
+        })
+        .collect()
+}
+
+/// daemon.json, read and parsed.
+fn daemon_json(root: &Path, path: &Path) -> Found<Result<DaemonJson, String>> {
+    read::system_file(root, path, CONFIG_CAP)
+        .map(|bytes| DaemonJson::parse(Some(&bytes)).map_err(|e| e.to_string()))
+}
+
+/// What each file of the target holds now.
+fn targets(
+    settings: &Settings,
+    daemon_json: &Found<Result<DaemonJson, String>>,
+) -> Vec<TargetFile> {
+    let root = settings.root.as_path();
+    files_of(settings.target)
+        .iter()
+        .map(|&kind| {
+            let path = settings.path(kind);
+            let contents = match kind {
+                Kind::PrefixFile => read::system_file(root, path, CONFIG_CAP)
+                    .map(|bytes| Contents::PrefixFile(Some(bytes))),
+                Kind::DaemonJson => match daemon_json {
+                    Found::Read(Ok(json)) => Found::Read(Contents::DaemonJson(json.clone())),
+                    Found::Read(Err(why)) | Found::Unreadable(why) => {
+                        Found::Unreadable(why.clone())
+                    }
+                    Found::Missing => Found::Read(Contents::DaemonJson(DaemonJson::default())),
+                },
+            };
+            TargetFile {
+                kind,
+                shown: path.display().to_string(),
+                contents,
+            }
+        })
+        .collect()
+}
+
+/// The installed docker package and its version, from dpkg's status file.
+pub fn installed_docker(status: &str) -> Option<(String, String)> {
+    status.split("\n\n").find_map(|stanza| {
+        let field = |name: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+                .map(str::to_string)
+        };
+        let package = field("Package")?;
+        let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
+        (["docker.io", "docker-ce", "moby-engine"].contains(&package.as_str()) && installed)
+            .then(|| Some((package, field("Version")?)))
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_binary_a_shim_runs() {
+        let shim =
+            "# c\nif [ -x /usr/sbin/docker-ipv6-pd ]; then\n    /usr/sbin/docker-ipv6-pd\nfi\n";
+        assert_eq!(shim_binary(shim), Some("/usr/sbin/docker-ipv6-pd"));
+        assert_eq!(shim_binary("echo hi\n"), None);
+    }
+
+    #[test]
+    fn finds_the_installed_docker_package() {
+        let status = "Package: docker.io\nStatus: deinstall ok config-files\nVersion: 19.03\n\nPackage: docker-ce\nStatus: install ok installed\nVersion: 5:28.1.1-1\n";
+        assert_eq!(
+            installed_docker(status),
+            Some(("docker-ce".into(), "5:28.1.1-1".into()))
+        );
+        assert_eq!(
+            installed_docker(
+                "Package: docker.io\nStatus: deinstall ok config-files\nVersion: 19.03\n"
+            ),
+            None
+        );
+    }
+}
