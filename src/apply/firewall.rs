@@ -1,6 +1,6 @@
 //! The unique local fallback for `--on-loss fallback`: a ULA prefix stable per host, and the
 //! NAT66 rule that lets containers on it reach the IPv6 internet while no prefix is
-//! delegated (as the seed's own test setup did, `ip6tables -t nat ... -j MASQUERADE`).
+//! delegated (`ip6tables -t nat ... -j MASQUERADE`, as the setup of the sipcalc hook (wido/docker-ipv6) did).
 
 use std::fs;
 use std::net::Ipv6Addr;
