@@ -111,7 +111,9 @@ fn huge_values_are_refused_and_shown_short() {
     let err = stderr(&out);
     assert!(err.len() < 400, "error not shortened: {} bytes", err.len());
     assert!(err.contains("(100013 bytes in all)"), "{err}");
+    assert_eq!(m.file(), None);
     assert!(m.restarts().is_empty());
+    assert!(m.strays().is_empty());
 }
 
 #[test]

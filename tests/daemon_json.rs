@@ -47,8 +47,11 @@ fn missing_file_is_created_with_mode_0644() {
 fn empty_file_is_filled() {
     let m = Machine::new();
     fs::write(m.daemon_json(), "").unwrap();
-    assert!(json_hook(&m, "daemon-json", P100, "").status.success());
-    assert!(json(&m).contains("\"fixed-cidr-v6\": \"2001:db8:0:100::/80\""));
+    ok(json_hook(&m, "daemon-json", P100, ""));
+    assert_eq!(
+        json(&m),
+        "{\n  \"ipv6\": true,\n  \"fixed-cidr-v6\": \"2001:db8:0:100::/80\"\n}\n"
+    );
 }
 
 #[test]
@@ -97,7 +100,8 @@ fn invalid_json_stops_both_targets_before_either_is_written() {
     let m = Machine::new();
     fs::write(m.daemon_json(), "{").unwrap();
     let out = json_hook(&m, "both", P100, "");
-    assert_eq!(out.status.code(), Some(1));
+    assert_fails(&out, 1, "daemon.json: not valid daemon.json, left as it is");
+    assert_eq!(json(&m), "{");
     assert_eq!(m.file(), None);
     assert!(m.restarts().is_empty());
 }
@@ -172,16 +176,25 @@ fn read_only_daemon_json_gives_an_error_and_no_restart() {
 #[test]
 fn both_targets_move_together_and_restart_once() {
     let m = Machine::new();
-    assert!(json_hook(&m, "both", P100, "").status.success());
+    let json_for =
+        |subnet: &str| format!("{{\n  \"ipv6\": true,\n  \"fixed-cidr-v6\": \"{subnet}\"\n}}\n");
+    ok(json_hook(&m, "both", P100, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_100));
-    assert!(json(&m).contains("2001:db8:0:100::/80"));
-    assert!(json_hook(&m, "both", P200, "").status.success());
+    assert_eq!(json(&m), json_for("2001:db8:0:100::/80"));
+    ok(json_hook(&m, "both", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
-    assert!(json(&m).contains("2001:db8:0:200::/80"));
-    assert_eq!(m.restarts().len(), 2);
+    assert_eq!(json(&m), json_for("2001:db8:0:200::/80"));
+    // One restart per change, each seeing both files already written.
+    assert_eq!(
+        m.restarts(),
+        [
+            format!("service docker restart | {}", LINE_100.trim()),
+            format!("service docker restart | {}", LINE_200.trim()),
+        ]
+    );
     // Renewals of the old prefix leave both alone.
-    assert!(json_hook(&m, "both", P100, P100).status.success());
-    assert!(json(&m).contains("2001:db8:0:200::/80"));
+    ok(json_hook(&m, "both", P100, P100));
+    assert_eq!(json(&m), json_for("2001:db8:0:200::/80"));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
     assert_eq!(m.restarts().len(), 2);
 }
@@ -212,12 +225,13 @@ fn target_from_the_config_file_and_dry_run() {
         .env("new_ip6_prefix", P100)
         .output()
         .unwrap();
-    let text = stdout(&out);
+    let text = stdout(&ok(out));
     assert!(
         text.contains("would set ipv6 and fixed-cidr-v6 to 2001:db8:0:100::/80 in "),
         "{text}"
     );
     assert!(!m.daemon_json().exists());
+    assert!(m.restarts().is_empty());
 }
 
 #[test]
@@ -226,7 +240,8 @@ fn under_a_running_systemd_auto_restarts_the_unit() {
     fs::create_dir_all(m.dir.path().join("run/systemd/system")).unwrap();
     let out = json_hook_init_auto(&m);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(m.restarts()[0].starts_with("systemctl restart docker.service"));
+    assert_eq!(m.restarts().len(), 1);
+    assert!(m.restarts()[0].starts_with("systemctl restart docker.service |"));
 }
 
 fn json_hook_init_auto(m: &Machine) -> std::process::Output {

@@ -116,7 +116,12 @@ fn prefix_file_is_a_directory() {
     let m = Machine::new();
     fs::create_dir(&m.prefix_file).unwrap();
     let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_fails(&out, 1, "ipv6.prefix: Is a directory");
+    assert!(
+        stderr(&out).contains("docker not restarted"),
+        "{}",
+        stderr(&out)
+    );
     assert!(m.prefix_file.is_dir());
     assert!(m.restarts().is_empty());
 }
@@ -131,7 +136,8 @@ fn a_renewal_on_a_read_only_file_system_with_the_file_in_place_succeeds() {
     let script = format!(
         "mount -t tmpfs tmpfs {dir}\nprintf '%s\\n' '{line}' >{dir}/ipv6.prefix\n\
          mount -o remount,ro {dir}\n\
-         env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}",
+         env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}\n\
+         cat {dir}/ipv6.prefix",
         dir = dir.display(),
         line = LINE_100.trim_end(),
         env = m.shell_env(),
@@ -139,6 +145,7 @@ fn a_renewal_on_a_read_only_file_system_with_the_file_in_place_succeeds() {
     );
     let out = in_mount_namespace(&script);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), LINE_100);
     assert!(m.restarts().is_empty());
 }
 

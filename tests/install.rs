@@ -170,13 +170,18 @@ fn refuses_clearly_without_root() {
 #[test]
 fn refuses_bad_arguments() {
     let dest = tempfile::tempdir().unwrap();
-    for args in [
-        &["--prefix", "relative"][..],
-        &["--prefix", "/a|b"],
-        &["--bogus"],
+    for (args, message) in [
+        (
+            &["--prefix", "relative"][..],
+            "--prefix must be an absolute path",
+        ),
+        (
+            &["--prefix", "/a|b"],
+            "--prefix may only hold letters, digits",
+        ),
+        (&["--bogus"], "unknown argument: --bogus"),
     ] {
-        let out = install(dest.path(), args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_fails(&install(dest.path(), args), 1, message);
     }
     assert!(tree(dest.path()).is_empty());
 }

@@ -69,9 +69,8 @@ fn lose(m: &Machine, reason: &str, prefix: &str) -> std::process::Output {
 #[test]
 fn keep_changes_nothing_and_says_so() {
     let m = machine("keep");
-    m.event("BOUND6", P100, "");
-    let out = lose(&m, "EXPIRE6", P100);
-    assert!(out.status.success());
+    ok(m.event("BOUND6", P100, ""));
+    let out = ok(lose(&m, "EXPIRE6", P100));
     assert!(
         stderr(&out).contains("is gone; keeping it (on-loss = keep)"),
         "{}",
@@ -88,7 +87,7 @@ fn keep_changes_nothing_and_says_so() {
 #[test]
 fn withdraw_empties_the_prefix_file_and_restarts() {
     let m = machine("withdraw");
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     let out = lose(&m, "RELEASE6", P100);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(m.file().as_deref(), Some(""));
@@ -99,7 +98,7 @@ fn withdraw_empties_the_prefix_file_and_restarts() {
         "RELEASE6 2001:db8:0:100::/80 ->  (2001:db8:0:100::/60)"
     );
     // The next lease fills it again, with a restart.
-    m.event("BOUND6", P200, "");
+    ok(m.event("BOUND6", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
     assert_eq!(m.restarts().len(), 3);
 }
@@ -108,7 +107,7 @@ fn withdraw_empties_the_prefix_file_and_restarts() {
 fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
     // After a reboot dhclient solicits with its lease file: BOUND6 with old = new.
     let m = machine("withdraw");
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     assert!(lose(&m, "RELEASE6", P100).status.success());
     assert_eq!(m.file().as_deref(), Some(""));
     let out = m.event("BOUND6", P100, P100);
@@ -116,7 +115,7 @@ fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
     assert_eq!(m.file().as_deref(), Some(LINE_100));
     assert_eq!(m.restarts().len(), 3, "{:?}", m.restarts());
     // Applied: later renewals are plain renewals again.
-    m.event("RENEW6", P100, P100);
+    ok(m.event("RENEW6", P100, P100));
     assert_eq!(m.restarts().len(), 3);
 }
 
@@ -148,7 +147,7 @@ fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
 #[test]
 fn fallback_moves_to_the_ula_with_nat66_and_back_when_a_prefix_returns() {
     let m = machine("fallback");
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     let out = lose(&m, "EXPIRE6", P100);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(m.file().as_deref(), Some(ULA_LINE));
@@ -158,11 +157,10 @@ fn fallback_moves_to_the_ula_with_nat66_and_back_when_a_prefix_returns() {
     );
     assert_eq!(m.restarts().len(), 2);
     // Losing it again (STOP6 of the same old prefix) changes nothing: the ULA does not hold it.
-    let out = lose(&m, "STOP6", P100);
-    assert!(out.status.success());
+    ok(lose(&m, "STOP6", P100));
     assert_eq!(nat_rules(&m).lines().count(), 1, "the rule is added once");
     // A prefix returns: the file moves to it, docker restarts, the NAT rule goes.
-    m.event("BOUND6", P200, "");
+    ok(m.event("BOUND6", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
     assert_eq!(nat_rules(&m), "");
     assert_eq!(m.restarts().len(), 3);
@@ -183,7 +181,7 @@ fn fallback_leaves_nat_to_docker_when_docker_masquerades_ipv6() {
         &m.fake_bin.join("dockerd"),
         "#!/bin/sh\necho 'Docker version 28.2.2, build e6534b4'\n",
     );
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     assert!(lose(&m, "EXPIRE6", P100).status.success());
     assert_eq!(m.file().as_deref(), Some(ULA_LINE));
     assert_eq!(nat_rules(&m), "");
@@ -193,7 +191,7 @@ fn fallback_leaves_nat_to_docker_when_docker_masquerades_ipv6() {
 fn the_loss_of_a_prefix_that_does_not_hold_the_subnet_triggers_nothing() {
     for policy in ["withdraw", "fallback"] {
         let m = machine(policy);
-        m.event("BOUND6", P100, "");
+        ok(m.event("BOUND6", P100, ""));
         for reason in ["EXPIRE6", "RELEASE6", "STOP6"] {
             assert!(lose(&m, reason, P200).status.success());
         }
@@ -208,13 +206,13 @@ fn the_default_fallback_prefix_is_stable_per_machine_id() {
     let m = machine("fallback");
     fs::write(&m.config, "on-loss = fallback\n").unwrap();
     m.put("etc/machine-id", b"0123456789abcdef0123456789abcdef\n");
-    m.event("BOUND6", P100, "");
-    lose(&m, "EXPIRE6", P100);
+    ok(m.event("BOUND6", P100, ""));
+    ok(lose(&m, "EXPIRE6", P100));
     let first = m.file().unwrap();
     assert!(first.starts_with("fd"), "{first}");
     assert_ne!(first, "fd00:0000:0000:0000:0000:0000:0000:0000/80\n");
-    m.event("BOUND6", P100, "");
-    lose(&m, "EXPIRE6", P100);
+    ok(m.event("BOUND6", P100, ""));
+    ok(lose(&m, "EXPIRE6", P100));
     assert_eq!(m.file().unwrap(), first);
 }
 
@@ -242,9 +240,7 @@ fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
         ),
     )
     .unwrap();
-    let out = m.event("BOUND6", P100, "");
-    assert!(out.status.success());
-    let err = stderr(&out);
+    let err = stderr(&ok(m.event("BOUND6", P100, "")));
     assert!(
         err.contains("20-fails failed: exit status: 1: nope"),
         "{err}"
@@ -258,8 +254,8 @@ fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
         "ran\n"
     );
     // Renewals change nothing, so no hook runs.
-    m.event("RENEW6", P100, P100);
-    m.event("BOUND6", P100, "");
+    ok(m.event("RENEW6", P100, P100));
+    ok(m.event("BOUND6", P100, ""));
     assert_eq!(post_changes(&m).len(), 1);
     assert_eq!(
         fs::read_to_string(m.dir.path().join("after.log")).unwrap(),

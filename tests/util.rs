@@ -161,6 +161,22 @@ pub fn write_executable(path: &Path, text: &str) {
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// Asserts that a run exited 0 (showing its stderr if not) and hands it back for more checks.
+#[track_caller]
+pub fn ok(out: Output) -> Output {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out
+}
+
+/// Asserts that a run exited with `code` and that its stderr holds `message`: the status
+/// alone would also fit an unrelated failure.
+#[track_caller]
+pub fn assert_fails(out: &Output, code: i32, message: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(message), "expected {message:?} in: {err}");
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
