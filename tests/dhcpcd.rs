@@ -1,5 +1,5 @@
 //! dhcpcd: its variables (every prefix of the lease in each call, numbered in message
-//! order), how one prefix is chosen, and its hook sourced by the real dhcpcd-run-hooks.
+//! order), how one prefix is chosen, and the dhcpcd shim sourced by the real dhcpcd-run-hooks.
 
 use std::fs;
 
@@ -26,7 +26,7 @@ fn vars(reason: &str, new: &[&str], old: &[&str]) -> Vec<(String, String)> {
 
 fn run(m: &Machine, vars: &[(String, String)]) -> std::process::Output {
     let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    m.hook(&pairs)
+    m.hook_run(&pairs)
 }
 
 const P100: &str = "2001:db8:0:100::/60";
@@ -115,7 +115,7 @@ fn ipv4_and_delegated6_events_do_nothing() {
     let m = Machine::new();
     m.set_file(LINE_100.as_bytes());
     for reason in ["BOUND", "RENEW", "EXPIRE", "DELEGATED6", "ROUTERADVERT"] {
-        let out = m.hook(&[
+        let out = m.hook_run(&[
             ("reason", reason),
             ("new_delegated_dhcp6_prefix", "2001:db8:0:200::/64"),
             ("new_ip_address", "192.0.2.10"),
@@ -126,10 +126,10 @@ fn ipv4_and_delegated6_events_do_nothing() {
     assert!(m.restarts().is_empty());
 }
 
-/// Debian's real dhcpcd-run-hooks, with our hook and a marker hook after it: the chain goes
-/// on whether the binary works, fails or is missing.
+/// Debian's real dhcpcd-run-hooks, with the dhcpcd shim and a marker script after it in its
+/// directory: it goes on to the marker whether the binary works, fails or is missing.
 #[test]
-fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
+fn dhcpcd_run_hooks_sources_the_shim_and_carries_on() {
     let run_hooks = "/usr/lib/dhcpcd/dhcpcd-run-hooks";
     if !have_root("dhcpcd-run-hooks") || !have_tool("dhcpcd-run-hooks", run_hooks) {
         return;
@@ -138,17 +138,17 @@ fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
         fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/dhcpcd-hook")).unwrap();
     for case in ["present", "failing", "missing"] {
         let m = Machine::new();
-        let hooks = m.dir.path().join("dhcpcd-hooks");
-        fs::create_dir_all(&hooks).unwrap();
+        let scripts = m.dir.path().join("dhcpcd-hooks");
+        fs::create_dir_all(&scripts).unwrap();
         let binary = binary_for(&m, case);
         fs::write(
-            hooks.join("62-docker-ipv6-pd"),
+            scripts.join("62-docker-ipv6-pd"),
             text.replace("/usr/local/sbin/docker-ipv6-pd", &binary.to_string_lossy()),
         )
         .unwrap();
-        let marker = m.dir.path().join("later-hook-ran");
+        let marker = m.dir.path().join("later-script-ran");
         fs::write(
-            hooks.join("99-marker"),
+            scripts.join("99-marker"),
             format!("touch {}\n", marker.display()),
         )
         .unwrap();
@@ -157,15 +157,15 @@ fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
             .map(|(k, v)| format!("{k}={v} "))
             .collect();
         let script = format!(
-            "mount --bind {hooks} /usr/lib/dhcpcd/dhcpcd-hooks\n\
+            "mount --bind {scripts} /usr/lib/dhcpcd/dhcpcd-hooks\n\
              env -i {base} {env} {run_hooks}",
-            hooks = hooks.display(),
+            scripts = scripts.display(),
             base = m.shell_env(),
         );
         let out = in_mount_namespace(&script);
         assert!(
             marker.exists(),
-            "{case}: the hook chain stopped: {}",
+            "{case}: dhcpcd-run-hooks stopped before the marker: {}",
             stderr(&out)
         );
         match case {

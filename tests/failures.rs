@@ -6,9 +6,9 @@ use std::fs;
 
 use crate::util::*;
 
-/// Runs the hook for a new prefix over a file holding LINE_200, under `setup` (a shell
-/// script run as root in a private mount namespace, with $D the prefix file's directory)
-/// and returns the hook's stderr after checking the common promises.
+/// One hook run for a new prefix over a file holding LINE_200, under `setup` (a shell
+/// script run as root in a private mount namespace, with $D the prefix file's directory),
+/// started through `runner`; checks the common promises and that stderr holds `expected`.
 fn fails_cleanly(test: &str, setup: &str, runner: &str, expected: &str) {
     if !have_root(test) {
         return;
@@ -156,7 +156,7 @@ fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
     }
     let m = Machine::new();
     let dir = m.prefix_file.parent().unwrap();
-    let hook = |prefix_old: &str| {
+    let hook_run = |prefix_old: &str| {
         format!(
             "env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix={prefix_old} {bin}",
             env = m.shell_env(),
@@ -171,8 +171,8 @@ fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
          {renewal}\ncat {dir}/ipv6.prefix >{copy}",
         dir = dir.display(),
         old = LINE_200.trim_end(),
-        first = hook(""),
-        renewal = hook("2001:db8:0:100::/60"),
+        first = hook_run(""),
+        renewal = hook_run("2001:db8:0:100::/60"),
         copy = m.dir.path().join("after").display(),
     );
     let out = in_mount_namespace(&script);

@@ -1,5 +1,6 @@
 //! install.sh: what it installs, that it converges when run again, that --uninstall undoes
-//! exactly that (putting back a hook it set aside), and that it refuses to run unprivileged.
+//! exactly that (putting back the published hook it set aside), and that it refuses to run
+//! unprivileged.
 
 use std::fs;
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! When the prefix holding the subnet goes away (`--on-loss keep|withdraw|fallback`), and
-//! when it comes back; post-change hooks around every change of the subnet.
+//! when it comes back; post-change scripts around every change of the subnet.
 
 use std::fs;
 
@@ -11,7 +11,7 @@ const ULA: &str = "fd12:3456:789a::/48";
 const ULA_LINE: &str = "fd12:3456:789a:0000:0000:0000:0000:0000/80\n";
 
 /// A machine whose ip6tables keeps its nat rules in a file, whose dockerd says it is 20.10
-/// (no IPv6 masquerading of its own), and with a post-change hook that logs each call.
+/// (no IPv6 masquerading of its own), and with a post-change script that logs each call.
 fn machine(on_loss: &str) -> Machine {
     let m = Machine::new();
     let rules = m.dir.path().join("nat-rules");
@@ -30,10 +30,10 @@ fn machine(on_loss: &str) -> Machine {
         &m.fake_bin.join("dockerd"),
         "#!/bin/sh\necho 'Docker version 20.10.24+dfsg1, build 297e128'\n",
     );
-    let hooks = m.dir.path().join("post-change.d");
-    fs::create_dir_all(&hooks).unwrap();
+    let scripts = m.dir.path().join("post-change.d");
+    fs::create_dir_all(&scripts).unwrap();
     write_executable(
-        &hooks.join("10-log"),
+        &scripts.join("10-log"),
         &format!(
             "#!/bin/sh\necho \"$DOCKER_IPV6_PD_REASON $DOCKER_IPV6_PD_OLD_SUBNET -> $DOCKER_IPV6_PD_SUBNET ($DOCKER_IPV6_PD_PREFIX)\" >>{}\n",
             m.dir.path().join("post-change.log").display()
@@ -43,7 +43,7 @@ fn machine(on_loss: &str) -> Machine {
         &m.config,
         format!(
             "on-loss = {on_loss}\nfallback-prefix = {ULA}\npost-change-dir = {}\n",
-            hooks.display()
+            scripts.display()
         ),
     )
     .unwrap();
@@ -63,7 +63,7 @@ fn post_changes(m: &Machine) -> Vec<String> {
 }
 
 fn lose(m: &Machine, reason: &str, prefix: &str) -> std::process::Output {
-    m.hook(&[("reason", reason), ("old_ip6_prefix", prefix)])
+    m.hook_run(&[("reason", reason), ("old_ip6_prefix", prefix)])
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
 fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
     let m = machine("withdraw");
     fs::write(m.daemon_json(), "{\"debug\": true}").unwrap();
-    let hook = |vars: &[(&str, &str)]| {
+    let hook_run = |vars: &[(&str, &str)]| {
         m.command()
             .args(["--target", "daemon-json"])
             .env("DOCKER_IPV6_PD_DAEMON_JSON", m.daemon_json())
@@ -132,11 +132,11 @@ fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
             .unwrap()
     };
     assert!(
-        hook(&[("reason", "BOUND6"), ("new_ip6_prefix", P100)])
+        hook_run(&[("reason", "BOUND6"), ("new_ip6_prefix", P100)])
             .status
             .success()
     );
-    let out = hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    let out = hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(m.daemon_json()).unwrap(),
@@ -217,16 +217,16 @@ fn the_default_fallback_prefix_is_stable_per_machine_id() {
 }
 
 #[test]
-fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
+fn post_change_scripts_run_only_on_a_change_and_never_fail_the_run() {
     let m = machine("keep");
-    let hooks = m.dir.path().join("post-change.d");
+    let scripts = m.dir.path().join("post-change.d");
     write_executable(
-        &hooks.join("20-fails"),
+        &scripts.join("20-fails"),
         "#!/bin/sh\necho nope >&2\nexit 1\n",
     );
-    write_executable(&hooks.join("30-hangs"), "#!/bin/sh\nsleep 30\n");
+    write_executable(&scripts.join("30-hangs"), "#!/bin/sh\nsleep 30\n");
     write_executable(
-        &hooks.join("40-after"),
+        &scripts.join("40-after"),
         &format!(
             "#!/bin/sh\necho ran >>{}\n",
             m.dir.path().join("after.log").display()
@@ -236,7 +236,7 @@ fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
         &m.config,
         format!(
             "post-change-dir = {}\npost-change-timeout = 1\n",
-            hooks.display()
+            scripts.display()
         ),
     )
     .unwrap();
@@ -253,7 +253,7 @@ fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
         fs::read_to_string(m.dir.path().join("after.log")).unwrap(),
         "ran\n"
     );
-    // Renewals change nothing, so no hook runs.
+    // Renewals change nothing, so no post-change script runs.
     ok(m.event("RENEW6", P100, P100));
     ok(m.event("BOUND6", P100, ""));
     assert_eq!(post_changes(&m).len(), 1);

@@ -1,5 +1,5 @@
-//! The shim sourced by dhclient-script: it runs the binary, and whatever the binary does
-//! (or if it is missing) the sourcing shell carries on with its variables untouched.
+//! The dhclient shim, sourced by dhclient-script: it runs the binary, and whatever the binary
+//! does (or if it is missing) the sourcing shell carries on with its variables untouched.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ fn installed_shim(dir: &Path, binary: &Path) -> PathBuf {
 }
 
 /// Sources `shim` from dash the way dhclient-script does, between two snapshots of the
-/// shell's variables; returns (hook status, variables unchanged, shell carried on, stderr).
+/// shell's variables; returns (shim status, variables unchanged, shell carried on, stderr).
 fn source_from_dash(m: &Machine, shim: &Path) -> (i32, bool, bool, String) {
     let snapshots = m.dir.path();
     let script = format!(
@@ -31,9 +31,9 @@ export reason new_ip6_prefix old_ip6_prefix
 keep=me; bin=unchanged; status=unchanged
 set >{before}
 . {shim}
-hook_status=$?
+shim_status=$?
 set >{after}
-echo "status $hook_status"
+echo "status $shim_status"
 echo carried-on"#,
         before = snapshots.join("before").display(),
         after = snapshots.join("after").display(),
@@ -54,7 +54,7 @@ echo carried-on"#,
     let after = fs::read_to_string(snapshots.join("after")).unwrap();
     let strip = |s: &str| {
         s.lines()
-            .filter(|l| !l.starts_with("hook_status=") && !l.starts_with("_="))
+            .filter(|l| !l.starts_with("shim_status=") && !l.starts_with("_="))
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -83,7 +83,7 @@ fn shim_is_posix_sh_with_no_exit_exec_or_assignment() {
 }
 
 #[test]
-fn with_the_binary_present_the_hook_writes_and_the_shell_carries_on() {
+fn with_the_binary_present_the_file_is_written_and_the_shell_carries_on() {
     if !have_tool("shim", "dash") {
         return;
     }
@@ -150,8 +150,9 @@ fn with_a_refused_prefix_the_shell_carries_on() {
     assert_eq!(m.file().as_deref(), Some(LINE_200));
 }
 
-/// Debian's real dhclient-script, with our shim as its only enter hook and a marker exit
-/// hook: the script must reach its exit hooks whether the binary works, fails or is missing.
+/// Debian's real dhclient-script, with the dhclient shim alone in its enter-hooks directory and
+/// a marker in its exit-hooks directory: the script must reach the marker whether the binary
+/// works, fails or is missing.
 #[test]
 fn debians_dhclient_script_completes_around_the_shim() {
     if !have_root("dhclient-script") || !have_tool("dhclient-script", "dhclient-script") {
@@ -166,7 +167,7 @@ fn debians_dhclient_script_completes_around_the_shim() {
         let binary = binary_for(&m, case);
         let shim = installed_shim(&enter, &binary);
         assert!(shim.exists());
-        let marker = m.dir.path().join("exit-hook-ran");
+        let marker = m.dir.path().join("exit-marker-ran");
         fs::write(exit.join("marker"), format!("touch {}\n", marker.display())).unwrap();
         let script = format!(
             "mount --bind {enter} /etc/dhcp/dhclient-enter-hooks.d\n\

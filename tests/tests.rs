@@ -10,7 +10,7 @@ mod dhcpcd;
 mod docs;
 mod doctor;
 mod failures;
-mod hook;
+mod hook_run;
 mod install;
 mod loss;
 mod shim;

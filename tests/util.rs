@@ -93,16 +93,16 @@ impl Machine {
             .join(" ")
     }
 
-    /// Runs the hook with these lease variables.
-    pub fn hook(&self, vars: &[(&str, &str)]) -> Output {
+    /// One hook run of the binary with these lease variables.
+    pub fn hook_run(&self, vars: &[(&str, &str)]) -> Output {
         let mut cmd = self.command();
         cmd.envs(vars.iter().copied());
         cmd.output().unwrap()
     }
 
-    /// Runs the hook as dhclient would for one prefix event.
+    /// One hook run as dhclient-script makes it for one prefix event.
     pub fn event(&self, reason: &str, new: &str, old: &str) -> Output {
-        self.hook(&[
+        self.hook_run(&[
             ("reason", reason),
             ("new_ip6_prefix", new),
             ("old_ip6_prefix", old),

@@ -105,7 +105,7 @@ fn a_withdrawn_prefix_is_never_written() {
     let m = Machine::new();
     m.set_file(LINE_200.as_bytes());
     for (max, preferred) in [("0", "0"), ("0", "1800"), ("3600", "0")] {
-        let out = m.hook(&[
+        let out = m.hook_run(&[
             ("reason", "REBIND6"),
             ("new_ip6_prefix", P100),
             ("new_max_life", max),
@@ -123,7 +123,7 @@ fn events_without_a_prefix_do_nothing() {
     let m = Machine::new();
     m.set_file(LINE_100.as_bytes());
     for reason in ["PREINIT6", "DEPREF6", "EXPIRE6", "RELEASE6", "STOP6"] {
-        let out = m.hook(&[
+        let out = m.hook_run(&[
             ("reason", reason),
             ("old_ip6_prefix", P100),
             ("new_ip6_prefix", ""),
@@ -171,7 +171,7 @@ fn renumbering_by_a_server_with_a_new_identity() {
     // old=(empty), then renewals of NEW (as RENEW6, or BOUND6 new=old=NEW).
     let m = Machine::new();
     ok(m.event("BOUND6", P100, ""));
-    let out = ok(m.hook(&[
+    let out = ok(m.hook_run(&[
         ("reason", "REBIND6"),
         ("new_ip6_prefix", P100),
         ("old_ip6_prefix", P100),
@@ -182,8 +182,8 @@ fn renumbering_by_a_server_with_a_new_identity() {
     assert_eq!(m.file().as_deref(), Some(LINE_100));
     ok(m.event("REBIND6", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
-    ok(m.hook(&[("reason", "DEPREF6"), ("cur_ip6_prefix", P100)]));
-    ok(m.hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]));
+    ok(m.hook_run(&[("reason", "DEPREF6"), ("cur_ip6_prefix", P100)]));
+    ok(m.hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]));
     ok(m.event("RENEW6", P200, P200));
     ok(m.event("BOUND6", P200, P200));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
@@ -312,7 +312,7 @@ fn a_bad_config_file_is_a_usage_error_and_changes_nothing() {
 }
 
 #[test]
-fn subnet_prints_the_line_the_hook_would_write() {
+fn subnet_prints_the_line_the_hook_run_would_write() {
     let m = Machine::new();
     let out = m
         .command()
