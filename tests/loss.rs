@@ -214,6 +214,15 @@ fn the_default_fallback_prefix_is_stable_per_machine_id() {
     ok(m.event("BOUND6", P100, ""));
     ok(lose(&m, "EXPIRE6", P100));
     assert_eq!(m.file().unwrap(), first);
+    // Derived from the machine id: another machine falls back to another ULA.
+    let other = machine("fallback");
+    fs::write(&other.config, "on-loss = fallback\n").unwrap();
+    other.put("etc/machine-id", b"fedcba9876543210fedcba9876543210\n");
+    ok(other.event("BOUND6", P100, ""));
+    ok(lose(&other, "EXPIRE6", P100));
+    let elsewhere = other.file().unwrap();
+    assert!(elsewhere.starts_with("fd"), "{elsewhere}");
+    assert_ne!(elsewhere, first);
 }
 
 #[test]

@@ -3,10 +3,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::util::*;
 
 const SHIM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/docker-ipv6");
+/// The dhcpcd shim: sourced by dhcpcd-run-hooks, so under the same rules.
+const DHCPCD_SHIM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/dhcpcd-hook");
 
 /// The shim as install.sh installs it, calling `binary`.
 fn installed_shim(dir: &Path, binary: &Path) -> PathBuf {
@@ -66,19 +69,38 @@ echo carried-on"#,
     )
 }
 
+/// Whether a shell line assigns a variable (`NAME=...`, `export NAME`, `read`, `local`).
+fn assigns(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let sets_name = words
+        .first()
+        .and_then(|w| w.split_once('='))
+        .is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    sets_name
+        || ["export", "read", "local", "unset"]
+            .iter()
+            .any(|w| words.contains(w))
+}
+
 #[test]
-fn shim_is_posix_sh_with_no_exit_exec_or_assignment() {
-    let text = fs::read_to_string(SHIM).unwrap();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        assert!(
-            !words.contains(&"exit") && !words.contains(&"exec"),
-            "{line}"
-        );
-        assert!(
-            !line.contains("=\"") && !line.contains("local "),
-            "assignment: {line}"
-        );
+fn shims_are_posix_sh_with_no_exit_exec_or_assignment() {
+    assert!(assigns("x=1") && assigns("  export PATH") && !assigns("  /bin/x --a=b"));
+    for path in [SHIM, DHCPCD_SHIM] {
+        let text = fs::read_to_string(path).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert!(
+                !words.contains(&"exit") && !words.contains(&"exec"),
+                "{path}: {line}"
+            );
+            assert!(!assigns(line), "{path}: assignment: {line}");
+        }
+        if have_tool("shim syntax", "dash") {
+            let out = Command::new("dash").args(["-n", path]).output().unwrap();
+            assert!(out.status.success(), "{path}: {}", stderr(&out));
+        }
     }
 }
 
@@ -103,12 +125,26 @@ fn with_the_binary_missing_the_shell_carries_on() {
         return;
     }
     let m = Machine::new();
-    let shim = installed_shim(m.dir.path(), &m.dir.path().join("no-such-binary"));
+    // A logger that records what the shim asks it to send to syslog.
+    let logged = m.dir.path().join("logger.log");
+    write_executable(
+        &m.fake_bin.join("logger"),
+        &format!("#!/bin/sh\necho \"$*\" >>{}\n", logged.display()),
+    );
+    let missing = m.dir.path().join("no-such-binary");
+    let shim = installed_shim(m.dir.path(), &missing);
     let (status, unchanged, carried_on, _) = source_from_dash(&m, &shim);
     assert_eq!(status, 0);
     assert!(unchanged);
     assert!(carried_on);
     assert_eq!(m.file(), None);
+    assert_eq!(
+        fs::read_to_string(&logged).unwrap(),
+        format!(
+            "-t docker-ipv6-pd -p daemon.warning {} is missing: docker's IPv6 prefix not updated\n",
+            missing.display()
+        )
+    );
 }
 
 #[test]
