@@ -1,16 +1,87 @@
 # shellcheck shell=bash
-# e2e suite (tests/e2e/run.sh): changing the product's configuration and docker's wiring for one
-# scenario, and putting the harness back afterwards; sourced by run.sh after lib.sh. The
-# scenarios of daemon-json.sh, dhcpcd.sh and loss-policies.sh start with begin_scenario: they
-# work from the harness as the dhclient scenarios leave it, and leave it as those expect
-# (restore_harness): the harness's own DOCKER_OPTS and daemon.json, no configuration file, no
-# DHCPv6 client running and docker stopped (scenarios that do not build on the one before start
-# with fresh_host, which boots docker).
+# shellcheck disable=SC2034,SC2120 # used and called by the scenario files run.sh sources
+# e2e suite (tests/e2e/run.sh): installing the enter hook under test (the product, or the
+# published hook), the host as after a reboot, the checks every scenario shares; changing the
+# product's configuration and docker's wiring for one scenario, and putting the harness back
+# afterwards. Sourced by run.sh after lib.sh. The scenarios of daemon-json.sh, dhcpcd.sh and
+# loss-policies.sh start with begin_scenario: they work from the harness as the dhclient
+# scenarios leave it, and leave it as those expect (restore_harness): the harness's own
+# DOCKER_OPTS and daemon.json, no configuration file, no DHCPv6 client running and docker
+# stopped (scenarios that do not build on the one before start with fresh_host, which boots
+# docker).
 
 CONF=/etc/docker-ipv6-pd/docker-ipv6-pd.conf
 DAEMON_JSON=/etc/docker/daemon.json
 DEFAULT_DOCKER=/etc/default/docker
 HOST_NET=2001:db8:0:1::2/64 # the host's own global address on wan0 (fallback: NAT66 source)
+
+# ---------------------------------------------------------------- the enter hook under test
+install_product() {
+    hx env -C "$REPO" ./install.sh --binary "$BINARY" > "$STATE/install.log" 2>&1
+}
+uninstall_product() {
+    hx env -C "$REPO" ./install.sh --uninstall >> "$STATE/install.log" 2>&1
+}
+install_published() {
+    hx install -m 0644 "$E2E/published-hook" /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
+}
+SHIM=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
+PRODUCT_BIN=/usr/local/sbin/docker-ipv6-pd
+UNIT=/etc/systemd/system/dhclient6-pd@.service
+
+# fresh_host [FILE|none]: the host as after a reboot: no dhclient, no lease; the prefix file
+# holds FILE (default: a ULA /80, as an earlier NAT setup of the machine would have left it)
+# and docker was started by its init script, as at boot. With `none`, a machine that never had a
+# prefix: no file, and docker could not start at boot (the published hook's DOCKER_OPTS line
+# fails without the file under the init script's `set -e`).
+BOOT_FILE=fd00:0000:0000:0000:0000:0000:0000:0000/80
+fresh_host() {
+    local file=${1:-$BOOT_FILE}
+    kill_dhclient
+    docker_stop
+    hx rm -f "$LEASES" "$PREFIX_FILE" /run/docker-ssd.pid
+    if [[ $file != none ]]; then
+        hx sh -c 'echo "$1" > "$2"' sh "$file" "$PREFIX_FILE"
+        hx /etc/init.d/docker start > /dev/null 2>&1 || true
+        wait_until 30 docker_up || say "    (docker did not start at boot)"
+    fi
+    : > "$STATE/events"
+    : > "$STATE/restarts.log"
+}
+# first_lease ARGS...: dhclient ARGS on a fresh host, until the first BOUND6 (one per -P) and
+# docker answering. Sets PREFIX (the first prefix delegated) and WANT (its /80 line).
+first_lease() {
+    local n=$(($# > 1 ? $# : 1))
+    fresh_host
+    start_dhclient "$@"
+    need "dhclient got $n prefix(es) (BOUND6) within 30 s" \
+        wait_events 30 0 "$n" ' ENTER BOUND6 .*life=[1-9]'
+    wait_events 5 0 "$n" ' EXIT BOUND6' || true
+    PREFIX=$(grep ' ENTER BOUND6 ' "$STATE/events" | head -n 1 | field new)
+    WANT=$(first80 "$PREFIX")
+    wait_until 30 docker_up || true
+}
+# docker_checks WANT: docker came back with WANT, and a container gets an address in it.
+docker_checks() {
+    local want=$1
+    need "docker is up after the restart" wait_until 30 docker_up
+    check_eq "dockerd runs with --fixed-cidr-v6 from the file" "$(dockerd_cidr)" "${want}"
+    container_check "$want"
+}
+# fds_check FROM: the restarts after the first FROM inherited no descriptor from dhclient
+fds_check() {
+    local leaked
+    leaked=$(tail -n "+$(($1 + 1))" "$STATE/restarts.log" | grep -v 'inherited_fds=- ' || true)
+    check "service/dockerd inherited no descriptor of dhclient" test -z "$leaked"
+}
+# never_back MARK GOOD BAD: after the file first held GOOD, no event line shows BAD in it
+never_back() {
+    since "$1" | awk -v good="$2" -v bad="$3" '
+        $2 == "ENTER" { f = substr($12, 6); if (f == good) seen = 1; else if (seen && f == bad) exit 1 }'
+}
+# file_stayed MARK LINE: every event since MARK left LINE in the file
+file_stayed() { ! since "$1" | awk -v want="$2" '$2 == "ENTER" && substr($12, 6) != want { bad = 1 } END { exit !bad }'; }
+file_is() { [[ $(hcat "$PREFIX_FILE") == "$1" ]]; }
 
 # ---------------------------------------------------------------- the product and its wiring
 # ensure_product: the product installed (the published-hook scenario uninstalls it).
