@@ -119,10 +119,10 @@ fn the_published_hook_is_set_aside_and_restored() {
     assert!(out.status.success(), "{}", stderr(&out));
     let saved = hooks.join("docker-ipv6.replaced-by-docker-ipv6-pd");
     assert_eq!(fs::read_to_string(&saved).unwrap(), published);
-    assert!(
-        fs::read_to_string(hooks.join("docker-ipv6"))
-            .unwrap()
-            .contains("docker-ipv6-pd")
+    // The shim took its place, as shipped (the default prefix is the shim's own).
+    assert_eq!(
+        fs::read_to_string(hooks.join("docker-ipv6")).unwrap(),
+        fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/docker-ipv6")).unwrap()
     );
     // run-parts --list must not pick the set-aside hook up.
     if have_tool("install: run-parts", "run-parts") {
