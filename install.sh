@@ -1,7 +1,8 @@
 #!/bin/sh
-# install.sh: builds docker-ipv6-pd and installs the binary, its dhclient enter hook and the
-# dhclient units; `--uninstall` takes exactly those away again (and puts back a hook that the
-# install had set aside). Run it as often as you like: it converges on the same result.
+# install.sh: builds docker-ipv6-pd and installs the binary, its dhclient and dhcpcd shims and
+# the dhclient units; `--uninstall` takes exactly those away again (and puts back an enter hook,
+# such as the published one, that the install had set aside). Run it as often as you like: it
+# converges on the same result.
 set -eu
 
 usage() {
@@ -54,7 +55,7 @@ fi
 repo=$(cd "$(dirname "$0")" && pwd)
 bin_path=$prefix/sbin/docker-ipv6-pd
 hook=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
-# A name with a dot: run-parts --list ignores it, so the set-aside hook never runs.
+# A name with a dot: run-parts --list ignores it, so the set-aside enter hook never runs.
 saved_hook=$hook.replaced-by-docker-ipv6-pd
 unit=/etc/systemd/system/dhclient6-pd@.service
 dhcpcd_hooks=/usr/lib/dhcpcd/dhcpcd-hooks
@@ -103,7 +104,8 @@ install_files() {
     install -D -m 0644 "$tmp" "$dest$hook"
     say "installed $hook (calls $bin_path)"
 
-    # dhcpcd's hook directory is dhcpcd's own: use it where dhcpcd is (always when staging).
+    # The dhcpcd shim goes in dhcpcd's own hook directory: only where dhcpcd is (always when
+    # staging).
     if [ -n "$dest" ] || [ -d "$dhcpcd_hooks" ]; then
         sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/dhcpcd-hook" >"$tmp"
         install -D -m 0644 "$tmp" "$dest$dhcpcd_hook"

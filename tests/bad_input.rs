@@ -106,12 +106,14 @@ fn zone_ids_whitespace_and_shell_metacharacters() {
 fn huge_values_are_refused_and_shown_short() {
     let huge = "2001:db8::".to_string() + &"1".repeat(100_000) + "/60";
     let m = Machine::new();
-    let out = m.hook(&[("new_ip6_prefix", &huge)]);
+    let out = m.hook_run(&[("new_ip6_prefix", &huge)]);
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(err.len() < 400, "error not shortened: {} bytes", err.len());
     assert!(err.contains("(100013 bytes in all)"), "{err}");
+    assert_eq!(m.file(), None);
     assert!(m.restarts().is_empty());
+    assert!(m.strays().is_empty());
 }
 
 #[test]

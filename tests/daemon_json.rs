@@ -10,7 +10,7 @@ use crate::util::*;
 const P100: &str = "2001:db8:0:100::/60";
 const P200: &str = "2001:db8:0:200::/60";
 
-fn json_hook(m: &Machine, target: &str, new: &str, old: &str) -> std::process::Output {
+fn hook_run_with_target(m: &Machine, target: &str, new: &str, old: &str) -> std::process::Output {
     m.command()
         .args(["--target", target])
         .env("DOCKER_IPV6_PD_DAEMON_JSON", m.daemon_json())
@@ -28,7 +28,7 @@ fn json(m: &Machine) -> String {
 #[test]
 fn missing_file_is_created_with_mode_0644() {
     let m = Machine::new();
-    let out = json_hook(&m, "daemon-json", P100, "");
+    let out = hook_run_with_target(&m, "daemon-json", P100, "");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         json(&m),
@@ -47,8 +47,11 @@ fn missing_file_is_created_with_mode_0644() {
 fn empty_file_is_filled() {
     let m = Machine::new();
     fs::write(m.daemon_json(), "").unwrap();
-    assert!(json_hook(&m, "daemon-json", P100, "").status.success());
-    assert!(json(&m).contains("\"fixed-cidr-v6\": \"2001:db8:0:100::/80\""));
+    ok(hook_run_with_target(&m, "daemon-json", P100, ""));
+    assert_eq!(
+        json(&m),
+        "{\n  \"ipv6\": true,\n  \"fixed-cidr-v6\": \"2001:db8:0:100::/80\"\n}\n"
+    );
 }
 
 #[test]
@@ -57,7 +60,11 @@ fn other_keys_their_values_order_and_the_mode_survive() {
     let before = "{\n  \"log-driver\": \"journald\",\n  \"fixed-cidr-v6\": \"2001:db8:0:200::/80\",\n  \"registry-mirrors\": [\"https://mirror.invalid\"],\n  \"mtu\": 1500,\n  \"ipv6\": false\n}\n";
     fs::write(m.daemon_json(), before).unwrap();
     fs::set_permissions(m.daemon_json(), fs::Permissions::from_mode(0o600)).unwrap();
-    assert!(json_hook(&m, "daemon-json", P100, P200).status.success());
+    assert!(
+        hook_run_with_target(&m, "daemon-json", P100, P200)
+            .status
+            .success()
+    );
     assert_eq!(
         json(&m),
         before
@@ -79,7 +86,7 @@ fn invalid_json_is_never_overwritten() {
     for bad in ["{\"ipv6\": true,", "[]", "not json", "{\"a\": 1} trailing"] {
         let m = Machine::new();
         fs::write(m.daemon_json(), bad).unwrap();
-        let out = json_hook(&m, "daemon-json", P100, "");
+        let out = hook_run_with_target(&m, "daemon-json", P100, "");
         assert_eq!(out.status.code(), Some(1), "{bad}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("not valid daemon.json"),
@@ -96,8 +103,9 @@ fn invalid_json_is_never_overwritten() {
 fn invalid_json_stops_both_targets_before_either_is_written() {
     let m = Machine::new();
     fs::write(m.daemon_json(), "{").unwrap();
-    let out = json_hook(&m, "both", P100, "");
-    assert_eq!(out.status.code(), Some(1));
+    let out = hook_run_with_target(&m, "both", P100, "");
+    assert_fails(&out, 1, "daemon.json: not valid daemon.json, left as it is");
+    assert_eq!(json(&m), "{");
     assert_eq!(m.file(), None);
     assert!(m.restarts().is_empty());
 }
@@ -110,7 +118,7 @@ fn a_dockerd_flag_for_the_same_setting_is_a_conflict() {
         "etc/default/docker",
         b"DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"\n",
     );
-    let out = json_hook(&m, "daemon-json", P100, "");
+    let out = hook_run_with_target(&m, "daemon-json", P100, "");
     // A configuration problem: exit status 2.
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -128,7 +136,7 @@ fn a_dockerd_flag_for_the_same_setting_is_a_conflict() {
         "proc/4242/cmdline",
         b"/usr/bin/dockerd\0-H\0fd://\0--fixed-cidr-v6\0fd00::/80\0",
     );
-    let out = json_hook(&m, "daemon-json", P100, "");
+    let out = hook_run_with_target(&m, "daemon-json", P100, "");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("running dockerd (pid 4242)"),
@@ -173,16 +181,25 @@ fn read_only_daemon_json_gives_an_error_and_no_restart() {
 #[test]
 fn both_targets_move_together_and_restart_once() {
     let m = Machine::new();
-    assert!(json_hook(&m, "both", P100, "").status.success());
+    let json_for =
+        |subnet: &str| format!("{{\n  \"ipv6\": true,\n  \"fixed-cidr-v6\": \"{subnet}\"\n}}\n");
+    ok(hook_run_with_target(&m, "both", P100, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_100));
-    assert!(json(&m).contains("2001:db8:0:100::/80"));
-    assert!(json_hook(&m, "both", P200, "").status.success());
+    assert_eq!(json(&m), json_for("2001:db8:0:100::/80"));
+    ok(hook_run_with_target(&m, "both", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
-    assert!(json(&m).contains("2001:db8:0:200::/80"));
-    assert_eq!(m.restarts().len(), 2);
+    assert_eq!(json(&m), json_for("2001:db8:0:200::/80"));
+    // One restart per change, each seeing both files already written.
+    assert_eq!(
+        m.restarts(),
+        [
+            format!("service docker restart | {}", LINE_100.trim()),
+            format!("service docker restart | {}", LINE_200.trim()),
+        ]
+    );
     // Renewals of the old prefix leave both alone.
-    assert!(json_hook(&m, "both", P100, P100).status.success());
-    assert!(json(&m).contains("2001:db8:0:200::/80"));
+    ok(hook_run_with_target(&m, "both", P100, P100));
+    assert_eq!(json(&m), json_for("2001:db8:0:200::/80"));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
     assert_eq!(m.restarts().len(), 2);
 }
@@ -190,9 +207,17 @@ fn both_targets_move_together_and_restart_once() {
 #[test]
 fn renewal_with_the_file_in_place_does_not_rewrite_it() {
     let m = Machine::new();
-    assert!(json_hook(&m, "daemon-json", P100, "").status.success());
+    assert!(
+        hook_run_with_target(&m, "daemon-json", P100, "")
+            .status
+            .success()
+    );
     let ino = fs::metadata(m.daemon_json()).unwrap().ino();
-    assert!(json_hook(&m, "daemon-json", P100, P100).status.success());
+    assert!(
+        hook_run_with_target(&m, "daemon-json", P100, P100)
+            .status
+            .success()
+    );
     assert_eq!(fs::metadata(m.daemon_json()).unwrap().ino(), ino);
 }
 
@@ -213,24 +238,26 @@ fn target_from_the_config_file_and_dry_run() {
         .env("new_ip6_prefix", P100)
         .output()
         .unwrap();
-    let text = stdout(&out);
+    let text = stdout(&ok(out));
     assert!(
         text.contains("would set ipv6 and fixed-cidr-v6 to 2001:db8:0:100::/80 in "),
         "{text}"
     );
     assert!(!m.daemon_json().exists());
+    assert!(m.restarts().is_empty());
 }
 
 #[test]
 fn under_a_running_systemd_auto_restarts_the_unit() {
     let m = Machine::new();
     fs::create_dir_all(m.dir.path().join("run/systemd/system")).unwrap();
-    let out = json_hook_init_auto(&m);
+    let out = hook_run_with_init_auto(&m);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(m.restarts()[0].starts_with("systemctl restart docker.service"));
+    assert_eq!(m.restarts().len(), 1);
+    assert!(m.restarts()[0].starts_with("systemctl restart docker.service |"));
 }
 
-fn json_hook_init_auto(m: &Machine) -> std::process::Output {
+fn hook_run_with_init_auto(m: &Machine) -> std::process::Output {
     m.command()
         .env("DOCKER_IPV6_PD_INIT", "auto")
         .args(["--target", "daemon-json"])

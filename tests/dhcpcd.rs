@@ -1,5 +1,5 @@
 //! dhcpcd: its variables (every prefix of the lease in each call, numbered in message
-//! order), how one prefix is chosen, and its hook sourced by the real dhcpcd-run-hooks.
+//! order), how one prefix is chosen, and the dhcpcd shim sourced by the real dhcpcd-run-hooks.
 
 use std::fs;
 
@@ -26,7 +26,7 @@ fn vars(reason: &str, new: &[&str], old: &[&str]) -> Vec<(String, String)> {
 
 fn run(m: &Machine, vars: &[(String, String)]) -> std::process::Output {
     let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    m.hook(&pairs)
+    m.hook_run(&pairs)
 }
 
 const P100: &str = "2001:db8:0:100::/60";
@@ -53,7 +53,7 @@ fn the_first_prefix_in_message_order_is_taken_and_kept_across_renewals() {
 #[test]
 fn a_prefix_gone_from_the_lease_is_left_with_a_restart() {
     let m = Machine::new();
-    run(&m, &vars("BOUND6", &[P100], &[]));
+    ok(run(&m, &vars("BOUND6", &[P100], &[])));
     // The server renumbered: the lease now holds only the new prefix.
     let out = run(&m, &vars("REBIND6", &[P200], &[P200]));
     assert!(out.status.success(), "{}", stderr(&out));
@@ -68,10 +68,10 @@ fn withdrawn_prefixes_are_skipped_and_a_lease_of_only_withdrawn_ones_changes_not
     let mut v = vars("REBIND6", &[P100], &[P100]);
     v.retain(|(k, _)| !k.ends_with("_vltime"));
     v.push(("new_dhcp6_ia_pd1_prefix1_vltime".into(), "0".into()));
-    let out = run(&m, &v);
-    assert!(out.status.success());
+    let out = ok(run(&m, &v));
     assert!(stderr(&out).contains("withdrawn"), "{}", stderr(&out));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
+    assert!(m.restarts().is_empty());
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn client_auto_recognises_dhcpcd_and_explicit_client_ignores_the_other() {
     let mut v = vars("BOUND6", &[P100], &[]);
     v.push(("new_ip6_prefix".into(), P200.into()));
     // auto: dhcpcd's variables win.
-    run(&m, &v);
+    ok(run(&m, &v));
     assert_eq!(m.file().as_deref(), Some(LINE_100));
     let m = Machine::new();
     let pairs: Vec<(&str, &str)> = v.iter().map(|(k, p)| (k.as_str(), p.as_str())).collect();
@@ -90,7 +90,7 @@ fn client_auto_recognises_dhcpcd_and_explicit_client_ignores_the_other() {
         .envs(pairs)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    ok(out);
     assert_eq!(m.file().as_deref(), Some(LINE_200));
 }
 
@@ -101,14 +101,13 @@ fn bad_dhcpcd_values_are_refused_by_variable() {
     let mut v = vars("BOUND6", &[P100], &[]);
     v.retain(|(k, _)| !k.ends_with("_length"));
     v.push(("new_dhcp6_ia_pd1_prefix1_length".into(), "96".into()));
-    let out = run(&m, &v);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains("new_dhcp6_ia_pd1_prefix1=\"2001:db8:0:100::/96\""),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &run(&m, &v),
+        3,
+        "new_dhcp6_ia_pd1_prefix1=\"2001:db8:0:100::/96\"",
     );
     assert_eq!(m.file().as_deref(), Some(LINE_200));
+    assert!(m.restarts().is_empty());
 }
 
 #[test]
@@ -116,22 +115,21 @@ fn ipv4_and_delegated6_events_do_nothing() {
     let m = Machine::new();
     m.set_file(LINE_100.as_bytes());
     for reason in ["BOUND", "RENEW", "EXPIRE", "DELEGATED6", "ROUTERADVERT"] {
-        let out = m.hook(&[
+        let out = m.hook_run(&[
             ("reason", reason),
             ("new_delegated_dhcp6_prefix", "2001:db8:0:200::/64"),
             ("new_ip_address", "192.0.2.10"),
         ]);
-        assert!(out.status.success());
-        assert_eq!(stderr(&out), "", "{reason}");
+        assert_eq!(stderr(&ok(out)), "", "{reason}");
     }
     assert_eq!(m.file().as_deref(), Some(LINE_100));
     assert!(m.restarts().is_empty());
 }
 
-/// Debian's real dhcpcd-run-hooks, with our hook and a marker hook after it: the chain goes
-/// on whether the binary works, fails or is missing.
+/// Debian's real dhcpcd-run-hooks, with the dhcpcd shim and a marker script after it in its
+/// directory: it goes on to the marker whether the binary works, fails or is missing.
 #[test]
-fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
+fn dhcpcd_run_hooks_sources_the_shim_and_carries_on() {
     let run_hooks = "/usr/lib/dhcpcd/dhcpcd-run-hooks";
     if !have_root("dhcpcd-run-hooks") || !have_tool("dhcpcd-run-hooks", run_hooks) {
         return;
@@ -140,17 +138,17 @@ fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
         fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/dhcpcd-hook")).unwrap();
     for case in ["present", "failing", "missing"] {
         let m = Machine::new();
-        let hooks = m.dir.path().join("dhcpcd-hooks");
-        fs::create_dir_all(&hooks).unwrap();
+        let scripts = m.dir.path().join("dhcpcd-hooks");
+        fs::create_dir_all(&scripts).unwrap();
         let binary = binary_for(&m, case);
         fs::write(
-            hooks.join("62-docker-ipv6-pd"),
+            scripts.join("62-docker-ipv6-pd"),
             text.replace("/usr/local/sbin/docker-ipv6-pd", &binary.to_string_lossy()),
         )
         .unwrap();
-        let marker = m.dir.path().join("later-hook-ran");
+        let marker = m.dir.path().join("later-script-ran");
         fs::write(
-            hooks.join("99-marker"),
+            scripts.join("99-marker"),
             format!("touch {}\n", marker.display()),
         )
         .unwrap();
@@ -159,15 +157,15 @@ fn dhcpcd_run_hooks_sources_the_hook_and_carries_on() {
             .map(|(k, v)| format!("{k}={v} "))
             .collect();
         let script = format!(
-            "mount --bind {hooks} /usr/lib/dhcpcd/dhcpcd-hooks\n\
+            "mount --bind {scripts} /usr/lib/dhcpcd/dhcpcd-hooks\n\
              env -i {base} {env} {run_hooks}",
-            hooks = hooks.display(),
+            scripts = scripts.display(),
             base = m.shell_env(),
         );
         let out = in_mount_namespace(&script);
         assert!(
             marker.exists(),
-            "{case}: the hook chain stopped: {}",
+            "{case}: dhcpcd-run-hooks stopped before the marker: {}",
             stderr(&out)
         );
         match case {

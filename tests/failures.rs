@@ -6,9 +6,9 @@ use std::fs;
 
 use crate::util::*;
 
-/// Runs the hook for a new prefix over a file holding LINE_200, under `setup` (a shell
-/// script run as root in a private mount namespace, with $D the prefix file's directory)
-/// and returns the hook's stderr after checking the common promises.
+/// One hook run for a new prefix over a file holding LINE_200, under `setup` (a shell
+/// script run as root in a private mount namespace, with $D the prefix file's directory),
+/// started through `runner`; checks the common promises and that stderr holds `expected`.
 fn fails_cleanly(test: &str, setup: &str, runner: &str, expected: &str) {
     if !have_root(test) {
         return;
@@ -117,7 +117,12 @@ fn prefix_file_is_a_directory() {
     let m = Machine::new();
     fs::create_dir(&m.prefix_file).unwrap();
     let out = m.event("BOUND6", "2001:db8:0:100::/60", "");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_fails(&out, 1, "ipv6.prefix is not a regular file (a directory)");
+    assert!(
+        stderr(&out).contains("docker not restarted"),
+        "{}",
+        stderr(&out)
+    );
     assert!(m.prefix_file.is_dir());
     assert!(m.restarts().is_empty());
 }
@@ -132,7 +137,8 @@ fn a_renewal_on_a_read_only_file_system_with_the_file_in_place_succeeds() {
     let script = format!(
         "mount -t tmpfs tmpfs {dir}\nprintf '%s\\n' '{line}' >{dir}/ipv6.prefix\n\
          mount -o remount,ro {dir}\n\
-         env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}",
+         env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix=2001:db8:0:100::/60 {bin}\n\
+         cat {dir}/ipv6.prefix",
         dir = dir.display(),
         line = LINE_100.trim_end(),
         env = m.shell_env(),
@@ -140,6 +146,7 @@ fn a_renewal_on_a_read_only_file_system_with_the_file_in_place_succeeds() {
     );
     let out = in_mount_namespace(&script);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), LINE_100);
     assert!(m.restarts().is_empty());
 }
 
@@ -150,7 +157,7 @@ fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
     }
     let m = Machine::new();
     let dir = m.prefix_file.parent().unwrap();
-    let hook = |prefix_old: &str| {
+    let hook_run = |prefix_old: &str| {
         format!(
             "env -i {env} new_ip6_prefix=2001:db8:0:100::/60 old_ip6_prefix={prefix_old} {bin}",
             env = m.shell_env(),
@@ -165,8 +172,8 @@ fn a_write_that_failed_is_finished_by_the_next_renewal_with_a_restart() {
          {renewal}\ncat {dir}/ipv6.prefix >{copy}",
         dir = dir.display(),
         old = LINE_200.trim_end(),
-        first = hook(""),
-        renewal = hook("2001:db8:0:100::/60"),
+        first = hook_run(""),
+        renewal = hook_run("2001:db8:0:100::/60"),
         copy = m.dir.path().join("after").display(),
     );
     let out = in_mount_namespace(&script);

@@ -96,7 +96,7 @@ fn a_fallback_whose_nat_rule_fails_writes_nothing_and_is_finished_later() {
         &m.fake_bin.join("ip6tables"),
         "#!/bin/sh\necho 'ip6tables: table nat does not exist' >&2\nexit 3\n",
     );
-    let out = m.hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    let out = m.hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("table nat does not exist"),
@@ -109,7 +109,7 @@ fn a_fallback_whose_nat_rule_fails_writes_nothing_and_is_finished_later() {
     assert_eq!(owed(&m).as_deref(), Some("fallback 2001:db8:0:100::/60\n"));
     // ip6tables works again: the next loss event finishes the fallback.
     write_executable(&m.fake_bin.join("ip6tables"), &working);
-    let out = m.hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    let out = m.hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(m.file().as_deref(), Some(loss::ULA_LINE));
     assert_eq!(
@@ -125,13 +125,13 @@ fn a_fallback_whose_restart_failed_is_finished_by_the_next_loss_event() {
     let m = loss::machine("fallback");
     m.event("BOUND6", P100, "");
     m.make_restarts_fail();
-    let out = m.hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    let out = m.hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     // The file already holds the fallback subnet, so only the owed record says it is owed.
     assert_eq!(m.file().as_deref(), Some(loss::ULA_LINE));
     let attempts = m.restarts().len();
     fs::remove_file(m.dir.path().join("restart-fails")).unwrap();
-    let out = m.hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    let out = m.hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(m.restarts().len(), attempts + 1);
     assert_eq!(owed(&m), None);
@@ -155,7 +155,7 @@ fn scripts_hear_only_subnets_docker_was_restarted_with() {
 #[test]
 fn a_forged_line_in_the_reason_stays_on_one_line() {
     let m = Machine::new();
-    let out = m.hook(&[
+    let out = m.hook_run(&[
         ("reason", "BOUND6\ndocker-ipv6-pd: forged: all is well"),
         ("new_ip6_prefix", P100),
     ]);

@@ -1,5 +1,6 @@
 //! install.sh: what it installs, that it converges when run again, that --uninstall undoes
-//! exactly that (putting back a hook it set aside), and that it refuses to run unprivileged.
+//! exactly that (putting back the published hook it set aside), and that it refuses to run
+//! unprivileged.
 
 use std::fs;
 use std::path::Path;
@@ -118,10 +119,10 @@ fn the_published_hook_is_set_aside_and_restored() {
     assert!(out.status.success(), "{}", stderr(&out));
     let saved = hooks.join("docker-ipv6.replaced-by-docker-ipv6-pd");
     assert_eq!(fs::read_to_string(&saved).unwrap(), published);
-    assert!(
-        fs::read_to_string(hooks.join("docker-ipv6"))
-            .unwrap()
-            .contains("docker-ipv6-pd")
+    // The shim took its place, as shipped (the default prefix is the shim's own).
+    assert_eq!(
+        fs::read_to_string(hooks.join("docker-ipv6")).unwrap(),
+        fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/docker-ipv6")).unwrap()
     );
     // run-parts --list must not pick the set-aside hook up.
     if have_tool("install: run-parts", "run-parts") {
@@ -170,13 +171,18 @@ fn refuses_clearly_without_root() {
 #[test]
 fn refuses_bad_arguments() {
     let dest = tempfile::tempdir().unwrap();
-    for args in [
-        &["--prefix", "relative"][..],
-        &["--prefix", "/a|b"],
-        &["--bogus"],
+    for (args, message) in [
+        (
+            &["--prefix", "relative"][..],
+            "--prefix must be an absolute path",
+        ),
+        (
+            &["--prefix", "/a|b"],
+            "--prefix may only hold letters, digits",
+        ),
+        (&["--bogus"], "unknown argument: --bogus"),
     ] {
-        let out = install(dest.path(), args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_fails(&install(dest.path(), args), 1, message);
     }
     assert!(tree(dest.path()).is_empty());
 }

@@ -1,5 +1,5 @@
 //! When the prefix holding the subnet goes away (`--on-loss keep|withdraw|fallback`), and
-//! when it comes back; post-change hooks around every change of the subnet.
+//! when it comes back; post-change scripts around every change of the subnet.
 
 use std::fs;
 
@@ -11,7 +11,7 @@ const ULA: &str = "fd12:3456:789a::/48";
 pub const ULA_LINE: &str = "fd12:3456:789a:0000:0000:0000:0000:0000/80\n";
 
 /// A machine whose ip6tables keeps its nat rules in a file, whose dockerd says it is 20.10
-/// (no IPv6 masquerading of its own), and with a post-change hook that logs each call.
+/// (no IPv6 masquerading of its own), and with a post-change script that logs each call.
 pub fn machine(on_loss: &str) -> Machine {
     let m = Machine::new();
     let rules = m.dir.path().join("nat-rules");
@@ -30,10 +30,10 @@ pub fn machine(on_loss: &str) -> Machine {
         &m.fake_bin.join("dockerd"),
         "#!/bin/sh\necho 'Docker version 20.10.24+dfsg1, build 297e128'\n",
     );
-    let hooks = m.dir.path().join("post-change.d");
-    fs::create_dir_all(&hooks).unwrap();
+    let scripts = m.dir.path().join("post-change.d");
+    fs::create_dir_all(&scripts).unwrap();
     write_executable(
-        &hooks.join("10-log"),
+        &scripts.join("10-log"),
         &format!(
             "#!/bin/sh\necho \"$DOCKER_IPV6_PD_REASON $DOCKER_IPV6_PD_OLD_SUBNET -> $DOCKER_IPV6_PD_SUBNET ($DOCKER_IPV6_PD_PREFIX)\" >>{}\n",
             m.dir.path().join("post-change.log").display()
@@ -43,7 +43,7 @@ pub fn machine(on_loss: &str) -> Machine {
         &m.config,
         format!(
             "on-loss = {on_loss}\nfallback-prefix = {ULA}\npost-change-dir = {}\n",
-            hooks.display()
+            scripts.display()
         ),
     )
     .unwrap();
@@ -63,15 +63,14 @@ pub fn post_changes(m: &Machine) -> Vec<String> {
 }
 
 fn lose(m: &Machine, reason: &str, prefix: &str) -> std::process::Output {
-    m.hook(&[("reason", reason), ("old_ip6_prefix", prefix)])
+    m.hook_run(&[("reason", reason), ("old_ip6_prefix", prefix)])
 }
 
 #[test]
 fn keep_changes_nothing_and_says_so() {
     let m = machine("keep");
-    m.event("BOUND6", P100, "");
-    let out = lose(&m, "EXPIRE6", P100);
-    assert!(out.status.success());
+    ok(m.event("BOUND6", P100, ""));
+    let out = ok(lose(&m, "EXPIRE6", P100));
     assert!(
         stderr(&out).contains("is gone; keeping it (on-loss = keep)"),
         "{}",
@@ -88,7 +87,7 @@ fn keep_changes_nothing_and_says_so() {
 #[test]
 fn withdraw_empties_the_prefix_file_and_restarts() {
     let m = machine("withdraw");
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     let out = lose(&m, "RELEASE6", P100);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(m.file().as_deref(), Some(""));
@@ -99,7 +98,7 @@ fn withdraw_empties_the_prefix_file_and_restarts() {
         "RELEASE6 2001:db8:0:100::/80 ->  (2001:db8:0:100::/60)"
     );
     // The next lease fills it again, with a restart.
-    m.event("BOUND6", P200, "");
+    ok(m.event("BOUND6", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
     assert_eq!(m.restarts().len(), 3);
 }
@@ -108,7 +107,7 @@ fn withdraw_empties_the_prefix_file_and_restarts() {
 fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
     // After a reboot dhclient solicits with its lease file: BOUND6 with old = new.
     let m = machine("withdraw");
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     assert!(lose(&m, "RELEASE6", P100).status.success());
     assert_eq!(m.file().as_deref(), Some(""));
     let out = m.event("BOUND6", P100, P100);
@@ -116,7 +115,7 @@ fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
     assert_eq!(m.file().as_deref(), Some(LINE_100));
     assert_eq!(m.restarts().len(), 3, "{:?}", m.restarts());
     // Applied: later renewals are plain renewals again.
-    m.event("RENEW6", P100, P100);
+    ok(m.event("RENEW6", P100, P100));
     assert_eq!(m.restarts().len(), 3);
 }
 
@@ -124,7 +123,7 @@ fn a_withdrawn_prefix_that_comes_back_as_a_renewal_restarts_docker() {
 fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
     let m = machine("withdraw");
     fs::write(m.daemon_json(), "{\"debug\": true}").unwrap();
-    let hook = |vars: &[(&str, &str)]| {
+    let hook_run = |vars: &[(&str, &str)]| {
         m.command()
             .args(["--target", "daemon-json"])
             .env("DOCKER_IPV6_PD_DAEMON_JSON", m.daemon_json())
@@ -133,11 +132,11 @@ fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
             .unwrap()
     };
     assert!(
-        hook(&[("reason", "BOUND6"), ("new_ip6_prefix", P100)])
+        hook_run(&[("reason", "BOUND6"), ("new_ip6_prefix", P100)])
             .status
             .success()
     );
-    let out = hook(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
+    let out = hook_run(&[("reason", "EXPIRE6"), ("old_ip6_prefix", P100)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(m.daemon_json()).unwrap(),
@@ -148,7 +147,7 @@ fn withdraw_takes_fixed_cidr_v6_out_of_daemon_json() {
 #[test]
 fn fallback_moves_to_the_ula_with_nat66_and_back_when_a_prefix_returns() {
     let m = machine("fallback");
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     let out = lose(&m, "EXPIRE6", P100);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(m.file().as_deref(), Some(ULA_LINE));
@@ -158,11 +157,10 @@ fn fallback_moves_to_the_ula_with_nat66_and_back_when_a_prefix_returns() {
     );
     assert_eq!(m.restarts().len(), 2);
     // Losing it again (STOP6 of the same old prefix) changes nothing: the ULA does not hold it.
-    let out = lose(&m, "STOP6", P100);
-    assert!(out.status.success());
+    ok(lose(&m, "STOP6", P100));
     assert_eq!(nat_rules(&m).lines().count(), 1, "the rule is added once");
     // A prefix returns: the file moves to it, docker restarts, the NAT rule goes.
-    m.event("BOUND6", P200, "");
+    ok(m.event("BOUND6", P200, ""));
     assert_eq!(m.file().as_deref(), Some(LINE_200));
     assert_eq!(nat_rules(&m), "");
     assert_eq!(m.restarts().len(), 3);
@@ -183,7 +181,7 @@ fn fallback_leaves_nat_to_docker_when_docker_masquerades_ipv6() {
         &m.fake_bin.join("dockerd"),
         "#!/bin/sh\necho 'Docker version 28.2.2, build e6534b4'\n",
     );
-    m.event("BOUND6", P100, "");
+    ok(m.event("BOUND6", P100, ""));
     assert!(lose(&m, "EXPIRE6", P100).status.success());
     assert_eq!(m.file().as_deref(), Some(ULA_LINE));
     assert_eq!(nat_rules(&m), "");
@@ -193,7 +191,7 @@ fn fallback_leaves_nat_to_docker_when_docker_masquerades_ipv6() {
 fn the_loss_of_a_prefix_that_does_not_hold_the_subnet_triggers_nothing() {
     for policy in ["withdraw", "fallback"] {
         let m = machine(policy);
-        m.event("BOUND6", P100, "");
+        ok(m.event("BOUND6", P100, ""));
         for reason in ["EXPIRE6", "RELEASE6", "STOP6"] {
             assert!(lose(&m, reason, P200).status.success());
         }
@@ -208,27 +206,36 @@ fn the_default_fallback_prefix_is_stable_per_machine_id() {
     let m = machine("fallback");
     fs::write(&m.config, "on-loss = fallback\n").unwrap();
     m.put("etc/machine-id", b"0123456789abcdef0123456789abcdef\n");
-    m.event("BOUND6", P100, "");
-    lose(&m, "EXPIRE6", P100);
+    ok(m.event("BOUND6", P100, ""));
+    ok(lose(&m, "EXPIRE6", P100));
     let first = m.file().unwrap();
     assert!(first.starts_with("fd"), "{first}");
     assert_ne!(first, "fd00:0000:0000:0000:0000:0000:0000:0000/80\n");
-    m.event("BOUND6", P100, "");
-    lose(&m, "EXPIRE6", P100);
+    ok(m.event("BOUND6", P100, ""));
+    ok(lose(&m, "EXPIRE6", P100));
     assert_eq!(m.file().unwrap(), first);
+    // Derived from the machine id: another machine falls back to another ULA.
+    let other = machine("fallback");
+    fs::write(&other.config, "on-loss = fallback\n").unwrap();
+    other.put("etc/machine-id", b"fedcba9876543210fedcba9876543210\n");
+    ok(other.event("BOUND6", P100, ""));
+    ok(lose(&other, "EXPIRE6", P100));
+    let elsewhere = other.file().unwrap();
+    assert!(elsewhere.starts_with("fd"), "{elsewhere}");
+    assert_ne!(elsewhere, first);
 }
 
 #[test]
-fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
+fn post_change_scripts_run_only_on_a_change_and_never_fail_the_run() {
     let m = machine("keep");
-    let hooks = m.dir.path().join("post-change.d");
+    let scripts = m.dir.path().join("post-change.d");
     write_executable(
-        &hooks.join("20-fails"),
+        &scripts.join("20-fails"),
         "#!/bin/sh\necho nope >&2\nexit 1\n",
     );
-    write_executable(&hooks.join("30-hangs"), "#!/bin/sh\nsleep 30\n");
+    write_executable(&scripts.join("30-hangs"), "#!/bin/sh\nsleep 30\n");
     write_executable(
-        &hooks.join("40-after"),
+        &scripts.join("40-after"),
         &format!(
             "#!/bin/sh\necho ran >>{}\n",
             m.dir.path().join("after.log").display()
@@ -238,13 +245,11 @@ fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
         &m.config,
         format!(
             "post-change-dir = {}\npost-change-timeout = 1\n",
-            hooks.display()
+            scripts.display()
         ),
     )
     .unwrap();
-    let out = m.event("BOUND6", P100, "");
-    assert!(out.status.success());
-    let err = stderr(&out);
+    let err = stderr(&ok(m.event("BOUND6", P100, "")));
     assert!(
         err.contains("20-fails failed: exit status: 1: nope"),
         "{err}"
@@ -257,9 +262,9 @@ fn post_change_hooks_run_only_on_a_change_and_never_fail_the_run() {
         fs::read_to_string(m.dir.path().join("after.log")).unwrap(),
         "ran\n"
     );
-    // Renewals change nothing, so no hook runs.
-    m.event("RENEW6", P100, P100);
-    m.event("BOUND6", P100, "");
+    // Renewals change nothing, so no post-change script runs.
+    ok(m.event("RENEW6", P100, P100));
+    ok(m.event("BOUND6", P100, ""));
     assert_eq!(post_changes(&m).len(), 1);
     assert_eq!(
         fs::read_to_string(m.dir.path().join("after.log")).unwrap(),

@@ -1,12 +1,15 @@
-//! The shim sourced by dhclient-script: it runs the binary, and whatever the binary does
-//! (or if it is missing) the sourcing shell carries on with its variables untouched.
+//! The dhclient shim, sourced by dhclient-script: it runs the binary, and whatever the binary
+//! does (or if it is missing) the sourcing shell carries on with its variables untouched.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::util::*;
 
 const SHIM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/docker-ipv6");
+/// The dhcpcd shim: sourced by dhcpcd-run-hooks, so under the same rules.
+const DHCPCD_SHIM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/dhcpcd-hook");
 
 /// The shim as install.sh installs it, calling `binary`.
 fn installed_shim(dir: &Path, binary: &Path) -> PathBuf {
@@ -22,7 +25,7 @@ fn installed_shim(dir: &Path, binary: &Path) -> PathBuf {
 }
 
 /// Sources `shim` from dash the way dhclient-script does, between two snapshots of the
-/// shell's variables; returns (hook status, variables unchanged, shell carried on, stderr).
+/// shell's variables; returns (shim status, variables unchanged, shell carried on, stderr).
 fn source_from_dash(m: &Machine, shim: &Path) -> (i32, bool, bool, String) {
     let snapshots = m.dir.path();
     let script = format!(
@@ -31,9 +34,9 @@ export reason new_ip6_prefix old_ip6_prefix
 keep=me; bin=unchanged; status=unchanged
 set >{before}
 . {shim}
-hook_status=$?
+shim_status=$?
 set >{after}
-echo "status $hook_status"
+echo "status $shim_status"
 echo carried-on"#,
         before = snapshots.join("before").display(),
         after = snapshots.join("after").display(),
@@ -54,7 +57,7 @@ echo carried-on"#,
     let after = fs::read_to_string(snapshots.join("after")).unwrap();
     let strip = |s: &str| {
         s.lines()
-            .filter(|l| !l.starts_with("hook_status=") && !l.starts_with("_="))
+            .filter(|l| !l.starts_with("shim_status=") && !l.starts_with("_="))
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -66,24 +69,43 @@ echo carried-on"#,
     )
 }
 
+/// Whether a shell line assigns a variable (`NAME=...`, `export NAME`, `read`, `local`).
+fn assigns(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let sets_name = words
+        .first()
+        .and_then(|w| w.split_once('='))
+        .is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    sets_name
+        || ["export", "read", "local", "unset"]
+            .iter()
+            .any(|w| words.contains(w))
+}
+
 #[test]
-fn shim_is_posix_sh_with_no_exit_exec_or_assignment() {
-    let text = fs::read_to_string(SHIM).unwrap();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        assert!(
-            !words.contains(&"exit") && !words.contains(&"exec"),
-            "{line}"
-        );
-        assert!(
-            !line.contains("=\"") && !line.contains("local "),
-            "assignment: {line}"
-        );
+fn shims_are_posix_sh_with_no_exit_exec_or_assignment() {
+    assert!(assigns("x=1") && assigns("  export PATH") && !assigns("  /bin/x --a=b"));
+    for path in [SHIM, DHCPCD_SHIM] {
+        let text = fs::read_to_string(path).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert!(
+                !words.contains(&"exit") && !words.contains(&"exec"),
+                "{path}: {line}"
+            );
+            assert!(!assigns(line), "{path}: assignment: {line}");
+        }
+        if have_tool("shim syntax", "dash") {
+            let out = Command::new("dash").args(["-n", path]).output().unwrap();
+            assert!(out.status.success(), "{path}: {}", stderr(&out));
+        }
     }
 }
 
 #[test]
-fn with_the_binary_present_the_hook_writes_and_the_shell_carries_on() {
+fn with_the_binary_present_the_file_is_written_and_the_shell_carries_on() {
     if !have_tool("shim", "dash") {
         return;
     }
@@ -103,12 +125,26 @@ fn with_the_binary_missing_the_shell_carries_on() {
         return;
     }
     let m = Machine::new();
-    let shim = installed_shim(m.dir.path(), &m.dir.path().join("no-such-binary"));
+    // A logger that records what the shim asks it to send to syslog.
+    let logged = m.dir.path().join("logger.log");
+    write_executable(
+        &m.fake_bin.join("logger"),
+        &format!("#!/bin/sh\necho \"$*\" >>{}\n", logged.display()),
+    );
+    let missing = m.dir.path().join("no-such-binary");
+    let shim = installed_shim(m.dir.path(), &missing);
     let (status, unchanged, carried_on, _) = source_from_dash(&m, &shim);
     assert_eq!(status, 0);
     assert!(unchanged);
     assert!(carried_on);
     assert_eq!(m.file(), None);
+    assert_eq!(
+        fs::read_to_string(&logged).unwrap(),
+        format!(
+            "-t docker-ipv6-pd -p daemon.warning {} is missing: docker's IPv6 prefix not updated\n",
+            missing.display()
+        )
+    );
 }
 
 #[test]
@@ -150,8 +186,9 @@ fn with_a_refused_prefix_the_shell_carries_on() {
     assert_eq!(m.file().as_deref(), Some(LINE_200));
 }
 
-/// Debian's real dhclient-script, with our shim as its only enter hook and a marker exit
-/// hook: the script must reach its exit hooks whether the binary works, fails or is missing.
+/// Debian's real dhclient-script, with the dhclient shim alone in its enter-hooks directory and
+/// a marker in its exit-hooks directory: the script must reach the marker whether the binary
+/// works, fails or is missing.
 #[test]
 fn debians_dhclient_script_completes_around_the_shim() {
     if !have_root("dhclient-script") || !have_tool("dhclient-script", "dhclient-script") {
@@ -166,7 +203,7 @@ fn debians_dhclient_script_completes_around_the_shim() {
         let binary = binary_for(&m, case);
         let shim = installed_shim(&enter, &binary);
         assert!(shim.exists());
-        let marker = m.dir.path().join("exit-hook-ran");
+        let marker = m.dir.path().join("exit-marker-ran");
         fs::write(exit.join("marker"), format!("touch {}\n", marker.display())).unwrap();
         let script = format!(
             "mount --bind {enter} /etc/dhcp/dhclient-enter-hooks.d\n\

@@ -139,7 +139,7 @@ fn matches_sipcalc_on_random_prefixes_of_every_length() {
 }
 
 #[test]
-fn matches_sipcalc_on_the_seed_and_edge_prefixes() {
+fn matches_sipcalc_on_the_published_example_and_edge_prefixes() {
     if !have_tool("sipcalc edges", "sipcalc") {
         return;
     }

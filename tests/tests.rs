@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod children;
+mod cli;
 mod concurrency;
 mod crash;
 mod daemon_json;
@@ -11,7 +12,7 @@ mod dhcpcd;
 mod docs;
 mod doctor;
 mod failures;
-mod hook;
+mod hook_run;
 mod hostile_events;
 mod hostile_files;
 mod install;

@@ -93,16 +93,16 @@ impl Machine {
             .join(" ")
     }
 
-    /// Runs the hook with these lease variables.
-    pub fn hook(&self, vars: &[(&str, &str)]) -> Output {
+    /// One hook run of the binary with these lease variables.
+    pub fn hook_run(&self, vars: &[(&str, &str)]) -> Output {
         let mut cmd = self.command();
         cmd.envs(vars.iter().copied());
         cmd.output().unwrap()
     }
 
-    /// Runs the hook as dhclient would for one prefix event.
+    /// One hook run as dhclient-script makes it for one prefix event.
     pub fn event(&self, reason: &str, new: &str, old: &str) -> Output {
-        self.hook(&[
+        self.hook_run(&[
             ("reason", reason),
             ("new_ip6_prefix", new),
             ("old_ip6_prefix", old),
@@ -159,6 +159,22 @@ impl Machine {
 pub fn write_executable(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Asserts that a run exited 0 (showing its stderr if not) and hands it back for more checks.
+#[track_caller]
+pub fn ok(out: Output) -> Output {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out
+}
+
+/// Asserts that a run exited with `code` and that its stderr holds `message`: the status
+/// alone would also fit an unrelated failure.
+#[track_caller]
+pub fn assert_fails(out: &Output, code: i32, message: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(message), "expected {message:?} in: {err}");
 }
 
 pub fn stdout(out: &Output) -> String {

@@ -2,13 +2,14 @@
 # shellcheck disable=SC2034 # the constants below are used by run.sh
 # e2e suite (tests/e2e/run.sh): the helpers its scenarios are written in. Sourced by run.sh:
 # running commands in the two namespaces, starting and stopping dhcpd, dhclient and docker,
-# reading what the trace hooks and the `service` stand-in recorded, and the assertions.
+# reading what the trace hooks (around the enter hook under test) and the `service` stand-in
+# recorded, and the assertions.
 # Globals set by run.sh: T (temp dir), STATE ($T/state, /run/e2e inside the host namespace),
 # RNS (router netns name), HOLDER (pid holding the host's network + private mount namespace).
 
 # ---------------------------------------------------------------- constants of the topology
 ROUTER_NET=2001:db8:0:1::1/64       # the router's LAN: inside the first /56 of the /48
-POOL_A=(2001:db8:0:100:: 2001:db8:0:1f0::) # /60s out of the second /56, as in the seed
+POOL_A=(2001:db8:0:100:: 2001:db8:0:1f0::) # /60s out of the second /56 of the /48
 POOL_B=(2001:db8:0:200:: 2001:db8:0:2f0::) # the third /56: where renumbering moves the client
 POOL_A_NET=2001:db8:0:100::/56
 POOL_B_NET=2001:db8:0:200::/56
@@ -67,7 +68,7 @@ start_dhcpd() {
     stop_dhcpd
     drop_renew off 2> /dev/null || true
     cat > "$T/dhcpd6.conf" <<EOF
-# written by tests/e2e: delegates /60s, lifetimes as on the seed's router, short T1/T2
+# written by tests/e2e: delegates /60s, lifetimes as an ISP's router gives them, short T1/T2
 server-duid LL ethernet $3;
 default-lease-time 3600;
 preferred-lifetime 1800;
@@ -240,7 +241,7 @@ show_restarts() { # show_restarts FROM: the restarts after the first FROM ones
 }
 
 # ---------------------------------------------------------------- prefixes
-# first80 PREFIX: the line the hook must write for PREFIX (its first /80, fully expanded).
+# first80 PREFIX: the line the prefix file must hold for PREFIX (its first /80, fully expanded).
 first80() {
     local addr=${1%/*} len=${1#*/} head tail i
     local -a h=() t=() g=()

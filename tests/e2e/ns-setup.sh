@@ -35,7 +35,7 @@ overlay() { # overlay DIR NAME: writes under DIR go to the private tmpfs
 overlay /etc etc
 overlay /usr/local usr-local
 overlay /var var # /var/lib/dhcp, /var/log/docker.log; /var/run is a link to /run
-# install.sh puts a dhcpcd hook into dhcpcd's own hook directory wherever dhcpcd is installed.
+# install.sh puts the dhcpcd shim into dhcpcd's own hook directory wherever dhcpcd is installed.
 if [ -d /usr/lib/dhcpcd ]; then
     overlay /usr/lib/dhcpcd usr-lib-dhcpcd
 fi
@@ -55,13 +55,13 @@ mount -t tmpfs -o mode=0710 e2e-docker /var/lib/docker
 cp /usr/sbin/service /run/e2e/service.real
 mount --bind "$e2e/fake-service" /usr/sbin/service
 
-# Trace hooks around the hook under test (see hooks/*).
+# Trace hooks around the enter hook under test (see hooks/*).
 install -m 0644 "$e2e/hooks/docker-e2e-start" "$e2e/hooks/docker-ipv6-e2e-trace" /etc/dhcp/dhclient-enter-hooks.d/
 install -m 0644 "$e2e/hooks/zz-e2e-exit" /etc/dhcp/dhclient-exit-hooks.d/
 rm -f /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 
-# The seed's docker wiring: sysvinit's /etc/init.d/docker reads DOCKER_OPTS from here.
-# shellcheck disable=SC2016 # the backticks are for /etc/init.d/docker, as in the seed
+# The published hook's docker wiring: sysvinit's /etc/init.d/docker reads DOCKER_OPTS here.
+# shellcheck disable=SC2016 # the backticks are for /etc/init.d/docker, as in the published hook
 printf '%s\n' 'DOCKER_OPTS="--ipv6 --fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`"' > /etc/default/docker
 # Everything else dockerd needs here goes to daemon.json: no key may repeat a DOCKER_OPTS flag.
 # vfs: no overlay-on-tmpfs questions; no iptables: IPv4 NAT is not under test; containers'
@@ -76,9 +76,10 @@ cat > /etc/docker/daemon.json <<EOF
 }
 EOF
 
-# Scenarios 9-11 change docker's wiring (DOCKER_OPTS, daemon.json) and put these copies back.
-cp /etc/default/docker "$state/default-docker.seed"
-cp /etc/docker/daemon.json "$state/daemon.json.seed"
+# The daemon.json, dhcpcd and loss-policy scenarios change docker's wiring (DOCKER_OPTS,
+# daemon.json) and put these copies back (wiring.sh).
+cp /etc/default/docker "$state/default-docker.orig"
+cp /etc/docker/daemon.json "$state/daemon.json.orig"
 
 # /etc/init.d/docker raises its limits (ulimit -n 1048576, -u/-p unlimited) under `set -e`. In a
 # sandbox without CAP_SYS_RESOURCE that fails and docker never starts; there, and only there,
