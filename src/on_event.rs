@@ -317,7 +317,7 @@ fn init_system(settings: &Settings) -> InitSystem {
     match settings.init {
         InitChoice::Auto => InitSystem::detect(&settings.root),
         InitChoice::Systemd => InitSystem::Systemd,
-        InitChoice::Openrc => InitSystem::OpenRc,
+        InitChoice::OpenRc => InitSystem::OpenRc,
         InitChoice::Service => InitSystem::Service,
     }
 }
