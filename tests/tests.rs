@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod cli;
 mod concurrency;
 mod crash;
 mod daemon_json;
