@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ipnet::Ipv6Net;
 
 use crate::settings::{
@@ -82,17 +82,25 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// The subcommands; none means "run as the hook".
+/// The subcommands; none means "run as the hook". Those that use the settings take them
+/// after their name too (`subnet PREFIX --subnet-size 64`); their arguments are built only
+/// when that subcommand is used (`defer`), which keeps a hook run cheap.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Check the whole setup (hook, DHCPv6 client, sysctls, docker's wiring, subnets, docker
     /// version); exit 5 when a problem is found
-    Doctor,
+    Doctor {
+        #[command(flatten)]
+        settings: CommandLineSettings,
+    },
     /// Show the delegated prefix, the configured subnet and docker's IPv6 flags
     Status {
         /// Print JSON, for scripts
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        settings: CommandLineSettings,
     },
     /// Print the man page docker-ipv6-pd(8), in roff
     Man,
@@ -107,7 +115,57 @@ pub enum Command {
         /// A delegated prefix, such as 2001:db8:100::/60
         #[arg(value_name = "PREFIX")]
         prefix: OsString,
+        #[command(flatten)]
+        settings: CommandLineSettings,
     },
+}
+
+impl Command {
+    /// True when the subcommand takes the settings after its name.
+    fn takes_settings(&self) -> bool {
+        matches!(
+            self,
+            Command::Doctor { .. } | Command::Status { .. } | Command::Subnet { .. }
+        )
+    }
+}
+
+/// A subcommand's copy of the settings, which reads the command line only: the environment
+/// is read at the top level, so that a setting given before the subcommand is not overridden
+/// by the same variable read again after it.
+#[derive(Clone, Debug, Default)]
+pub struct CommandLineSettings(pub SettingArgs);
+
+impl FromArgMatches for CommandLineSettings {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        SettingArgs::from_arg_matches(matches).map(CommandLineSettings)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+impl Args for CommandLineSettings {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        // clap's derive makes SettingArgs' doc comment the description of the command it is
+        // added to; the subcommand keeps its own.
+        let about = command.get_about().cloned();
+        let long_about = command.get_long_about().cloned();
+        let command = SettingArgs::augment_args(command).mut_args(|arg| arg.env(None));
+        let command = match about {
+            Some(text) => command.about(text),
+            None => command.about(None::<&'static str>),
+        };
+        match long_about {
+            Some(text) => command.long_about(text),
+            None => command.long_about(None::<&'static str>),
+        }
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        CommandLineSettings::augment_args(command)
+    }
 }
 
 /// The shells completion scripts are written for.
@@ -123,79 +181,47 @@ pub enum CompletionShell {
 /// the layers (command line and environment, configuration file) can be merged over the
 /// defaults in `crate::settings`; the `[default: ...]` each help names is checked against
 /// those by the tests.
-///
-/// They are global: given before or after a subcommand, clap sees them either way, and ranks
-/// a value on the command line over one from the environment across the two levels.
 #[derive(Args, Clone, Debug, Default, PartialEq, Eq)]
 pub struct SettingArgs {
     /// The file docker reads its subnet from [default: /etc/docker/ipv6.prefix]
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        env = "DOCKER_IPV6_PD_PREFIX_FILE"
-    )]
+    #[arg(long, value_name = "PATH", env = "DOCKER_IPV6_PD_PREFIX_FILE")]
     pub prefix_file: Option<PathBuf>,
 
     /// Length of the subnet taken from the delegated prefix, 1 to 128 [default: 80]
-    #[arg(long, global = true, value_name = "N", env = "DOCKER_IPV6_PD_SUBNET_SIZE",
+    #[arg(long, value_name = "N", env = "DOCKER_IPV6_PD_SUBNET_SIZE",
           value_parser = parse_subnet_size)]
     pub subnet_size: Option<u8>,
 
     /// Where the subnet goes [default: prefix-file]
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        value_name = "TARGET",
-        env = "DOCKER_IPV6_PD_TARGET"
-    )]
+    #[arg(long, value_enum, value_name = "TARGET", env = "DOCKER_IPV6_PD_TARGET")]
     pub target: Option<Target>,
 
     /// Docker's daemon.json, for --target daemon-json [default: /etc/docker/daemon.json]
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        env = "DOCKER_IPV6_PD_DAEMON_JSON"
-    )]
+    #[arg(long, value_name = "PATH", env = "DOCKER_IPV6_PD_DAEMON_JSON")]
     pub daemon_json: Option<PathBuf>,
 
     /// The init-system service to restart [default: docker]
-    #[arg(long, global = true, value_name = "NAME", env = "DOCKER_IPV6_PD_SERVICE",
+    #[arg(long, value_name = "NAME", env = "DOCKER_IPV6_PD_SERVICE",
           value_parser = parse_service)]
     pub service: Option<String>,
 
     /// How to restart the service [default: auto]
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        value_name = "INIT",
-        env = "DOCKER_IPV6_PD_INIT"
-    )]
+    #[arg(long, value_enum, value_name = "INIT", env = "DOCKER_IPV6_PD_INIT")]
     pub init: Option<InitChoice>,
 
     /// How long a restart of docker may take before its whole process group is killed; the
     /// next event retries it [default: 120]
-    #[arg(long, global = true, value_name = "SECONDS", env = "DOCKER_IPV6_PD_RESTART_TIMEOUT",
+    #[arg(long, value_name = "SECONDS", env = "DOCKER_IPV6_PD_RESTART_TIMEOUT",
           value_parser = parse_timeout)]
     pub restart_timeout: Option<u64>,
 
     /// The DHCP client whose variables to read [default: auto]
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        value_name = "CLIENT",
-        env = "DOCKER_IPV6_PD_CLIENT"
-    )]
+    #[arg(long, value_enum, value_name = "CLIENT", env = "DOCKER_IPV6_PD_CLIENT")]
     pub client: Option<Client>,
 
     /// When the prefix holding the subnet expires or is released [default: keep]
     #[arg(
         long,
-        global = true,
         value_enum,
         value_name = "POLICY",
         env = "DOCKER_IPV6_PD_ON_LOSS"
@@ -204,14 +230,13 @@ pub struct SettingArgs {
 
     /// The unique local prefix of --on-loss fallback [default: a /48 in fd00::/8 hashed from
     /// /etc/machine-id]
-    #[arg(long, global = true, value_name = "PREFIX", env = "DOCKER_IPV6_PD_FALLBACK_PREFIX",
+    #[arg(long, value_name = "PREFIX", env = "DOCKER_IPV6_PD_FALLBACK_PREFIX",
           value_parser = parse_fallback_prefix)]
     pub fallback_prefix: Option<Ipv6Net>,
 
     /// Masquerade the fallback subnet with ip6tables [default: auto]
     #[arg(
         long,
-        global = true,
         value_enum,
         value_name = "WHEN",
         env = "DOCKER_IPV6_PD_FALLBACK_NAT"
@@ -219,18 +244,41 @@ pub struct SettingArgs {
     pub fallback_nat: Option<FallbackNat>,
 
     /// Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        env = "DOCKER_IPV6_PD_POST_CHANGE_DIR"
-    )]
+    #[arg(long, value_name = "DIR", env = "DOCKER_IPV6_PD_POST_CHANGE_DIR")]
     pub post_change_dir: Option<PathBuf>,
 
     /// How long each post-change hook may run before it is killed [default: 30]
-    #[arg(long, global = true, value_name = "SECONDS",
+    #[arg(long, value_name = "SECONDS",
           env = "DOCKER_IPV6_PD_POST_CHANGE_TIMEOUT", value_parser = parse_timeout)]
     pub post_change_timeout: Option<u64>,
+}
+
+impl Cli {
+    /// Parses `args` (the first is the program name), the environment included. A setting
+    /// after the subcommand wins over one before it; either wins over the environment.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut definition = command();
+        let matches = definition.try_get_matches_from_mut(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        if let Some((_, sub)) = matches.subcommand()
+            && cli.command.as_ref().is_some_and(Command::takes_settings)
+        {
+            cli.settings.update_from_arg_matches(sub)?;
+        }
+        // The process ends soon after; freeing every argument clap built would cost more than
+        // a tenth of a hook run, for nothing.
+        std::mem::forget(definition);
+        Ok(cli)
+    }
+
+    /// Parses the process's arguments and environment.
+    pub fn try_parse() -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::env::args_os())
+    }
 }
 
 /// The whole command-line definition: for the man page, the completions and the tests.

@@ -23,7 +23,7 @@ fn a_setting_may_come_before_or_after_the_subcommand() {
     assert_eq!(status.settings.target, Some(Target::Both));
     assert!(matches!(
         status.command,
-        Some(Command::Status { json: true })
+        Some(Command::Status { json: true, .. })
     ));
 }
 
@@ -61,4 +61,26 @@ fn bad_option_values_are_usage_errors() {
         let err = parse(args).unwrap_err();
         assert_eq!(err.exit_code(), 2, "{args:?}");
     }
+}
+
+#[test]
+fn each_subcommand_keeps_its_own_description() {
+    let mut definition = command();
+    definition.build();
+    for sub in definition.get_subcommands() {
+        for text in [sub.get_about(), sub.get_long_about()]
+            .into_iter()
+            .flatten()
+        {
+            let text = text.to_string();
+            assert!(
+                !text.contains("configuration file"),
+                "{}: {text}",
+                sub.get_name()
+            );
+        }
+    }
+    let status = definition.find_subcommand("status").unwrap();
+    assert!(status.get_arguments().any(|a| a.get_id() == "subnet_size"));
+    assert!(status.get_arguments().all(|a| a.get_env().is_none()));
 }

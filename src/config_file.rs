@@ -68,7 +68,8 @@ pub fn keys() -> Vec<String> {
 
 /// Parses the text of a configuration file; a key given twice keeps its last value.
 pub fn parse(text: &[u8]) -> Result<SettingArgs, String> {
-    let mut command = file_command();
+    // Built at the first setting: a file of comments costs nothing.
+    let mut command = None;
     let mut layer = SettingArgs::default();
     for (index, line) in text.split(|&b| b == b'\n').enumerate() {
         let number = index + 1;
@@ -89,6 +90,7 @@ pub fn parse(text: &[u8]) -> Result<SettingArgs, String> {
                 )
             })?;
         let matches = command
+            .get_or_insert_with(file_command)
             .try_get_matches_from_mut([format!("--{key}={value}")])
             .map_err(|e| format!("line {number}: {}", describe(&e, key, value)))?;
         layer

@@ -7,8 +7,6 @@
 use std::io::{self, Write};
 use std::process::ExitCode as ProcessExitCode;
 
-use clap::Parser;
-
 use docker_ipv6_pd::cli::{Cli, Command, CompletionShell};
 use docker_ipv6_pd::error::ExitCode;
 use docker_ipv6_pd::event::Env;
@@ -73,11 +71,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             on_event::run(&settings, &env)?;
             Ok(())
         }
-        Some(Command::Subnet { prefix }) => {
+        Some(Command::Subnet { prefix, .. }) => {
             let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
             writeln!(out, "{}", delegated.subnet)
         }
-        Some(Command::Doctor) => {
+        Some(Command::Doctor { .. }) => {
             let report = doctor::examine(&settings);
             ignore_closed_reader(write!(out, "{report}"))?;
             if report.has_problem() {
@@ -85,7 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(())
         }
-        Some(Command::Status { json }) => {
+        Some(Command::Status { json, .. }) => {
             let status = status::collect(&settings);
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&status)?)
