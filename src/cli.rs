@@ -274,11 +274,35 @@ impl Cli {
         std::mem::forget(definition);
         Ok(cli)
     }
+}
 
-    /// Parses the process's arguments and environment.
-    pub fn try_parse() -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::env::args_os())
+/// The environment variable a refused value came from, when it did not come from the
+/// command line: clap's message names only the option.
+pub fn variable_behind(err: &clap::Error, args: &[OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        err.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
     }
+    let Some(ContextValue::String(option)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = option.split_whitespace().next()?.strip_prefix("--")?;
+    let given = |arg: &OsString| {
+        let arg = arg.to_string_lossy();
+        arg.strip_prefix("--")
+            .is_some_and(|rest| rest == long || rest.starts_with(&format!("{long}=")))
+    };
+    if args.iter().any(given) {
+        return None;
+    }
+    let definition = command();
+    let arg = definition
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))?;
+    Some(arg.get_env()?.to_string_lossy().into_owned())
 }
 
 /// The whole command-line definition: for the man page, the completions and the tests.

@@ -4,10 +4,11 @@
 //! (`status | head -c1`) ends the output quietly: with `panic = "abort"` a failed `println!`
 //! would kill the process with SIGABRT.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode as ProcessExitCode;
 
-use docker_ipv6_pd::cli::{Cli, Command, CompletionShell};
+use docker_ipv6_pd::cli::{self, Cli, Command, CompletionShell};
 use docker_ipv6_pd::error::ExitCode;
 use docker_ipv6_pd::event::Env;
 use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
@@ -18,11 +19,18 @@ use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 fn main() -> ProcessExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version come this way too, to stdout, with status 0.
             let _ = err.print();
+            if let Some(variable) = cli::variable_behind(&err, &args) {
+                let _ = writeln!(
+                    io::stderr(),
+                    "docker-ipv6-pd: that value comes from {variable}"
+                );
+            }
             return ProcessExitCode::from(err.exit_code() as u8);
         }
     };

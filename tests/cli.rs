@@ -234,3 +234,32 @@ fn a_bare_run_without_an_event_says_what_it_is() {
     assert!(out.status.success());
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn a_refused_variable_is_named() {
+    let m = Machine::new();
+    let out = m
+        .command()
+        .env("DOCKER_IPV6_PD_SUBNET_SIZE", "0")
+        .args(["subnet", P100])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("that value comes from DOCKER_IPV6_PD_SUBNET_SIZE"),
+        "{}",
+        stderr(&out)
+    );
+    let out = m
+        .command()
+        .env("DOCKER_IPV6_PD_SUBNET_SIZE", "0")
+        .args(["subnet", P100, "--subnet-size=200"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !stderr(&out).contains("that value comes from"),
+        "{}",
+        stderr(&out)
+    );
+}
