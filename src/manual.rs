@@ -238,10 +238,16 @@ fn configuration_section(roff: &mut Roff) {
         let (Some(key), Some(env)) = (arg.get_long(), arg.get_env()) else {
             continue;
         };
-        let value = arg
-            .get_value_names()
-            .and_then(|names| names.first())
-            .map_or("VALUE".to_string(), |name| name.to_string());
+        let choices: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let value = match arg.get_value_names().and_then(|names| names.first()) {
+            _ if !choices.is_empty() => choices.join("|"),
+            Some(name) => name.to_string(),
+            None => "VALUE".to_string(),
+        };
         let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
         roff.control("TP", [])
             .text([bold(key), roman(" = "), italic(value)])

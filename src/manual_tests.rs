@@ -72,3 +72,13 @@ fn every_bash_case_label_of_a_subcommand_matches_its_state() {
         assert!(text.contains(&format!("\n        {state})")), "{sub}");
     }
 }
+
+#[test]
+fn the_configuration_section_spells_out_choices() {
+    let page = man_page();
+    assert!(
+        page.contains("\\fBon\\-loss\\fR = \\fIkeep|withdraw|fallback\\fR"),
+        "{page}"
+    );
+    assert!(page.contains("\\fBsubnet\\-size\\fR = \\fIN\\fR"), "{page}");
+}
