@@ -3,7 +3,6 @@
 mod util;
 
 mod bad_input;
-mod cli;
 mod concurrency;
 mod crash;
 mod daemon_json;
@@ -14,5 +13,6 @@ mod failures;
 mod hook;
 mod install;
 mod loss;
+mod settings;
 mod shim;
 mod sipcalc;
