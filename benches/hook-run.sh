@@ -27,8 +27,9 @@ sed "s|DOCKER_ETC_DIR=\"/etc/docker\"|DOCKER_ETC_DIR=\"$tmp\"|" \
     "$repo/tests/e2e/published-hook" >"$tmp/published-hook"
 
 export DOCKER_IPV6_PD_PREFIX_FILE=$tmp/ours.prefix
-export DOCKER_IPV6_PD_CONFIG=$tmp/empty.conf DOCKER_IPV6_PD_INIT=service
-: >"$tmp/empty.conf"
+# A configuration file as install.sh leaves one: a hook run parses a setting line too.
+export DOCKER_IPV6_PD_CONFIG=$tmp/docker-ipv6-pd.conf DOCKER_IPV6_PD_INIT=service
+printf '# docker-ipv6-pd\ntarget = prefix-file\n' >"$tmp/docker-ipv6-pd.conf"
 
 median_ms() { # hyperfine JSON -> median of the first command, in ms
     python3 -c 'import json,sys; print("%.3f" % (1000*json.load(open(sys.argv[1]))["results"][0]["median"]))' "$1"

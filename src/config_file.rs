@@ -2,160 +2,126 @@
 //!
 //! dhclient runs its script with an environment of its own making, so variables set for the
 //! dhclient service never reach the hook; this file does. Format: `key = value` lines whose
-//! keys are the long option names, `#` comments, blank lines.
+//! keys are the long option names, `#` comments, blank lines. Each line becomes
+//! `--key=value` and goes through the same clap definition as the command line
+//! ([`SettingArgs`]), so the keys, the values they take and `--help` cannot drift apart.
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::error::Error as _;
+use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, FromArgMatches};
 
+use crate::bounded_read::{Links, read_regular};
+use crate::cli::SettingArgs;
 use crate::error::ConfigError;
+use crate::settings::excerpt;
 
-use crate::settings::Client;
-use crate::settings::OnLoss;
-use crate::settings::Target;
-use crate::settings::{
-    Layer, parse_fallback_nat, parse_fallback_prefix, parse_init, parse_service, parse_subnet_size,
-    parse_timeout,
-};
-
-/// The keys a configuration file may hold: the long option names.
-pub const KNOWN_KEYS: [&str; 12] = [
-    "prefix-file",
-    "subnet-size",
-    "target",
-    "daemon-json",
-    "service",
-    "init",
-    "client",
-    "on-loss",
-    "fallback-prefix",
-    "fallback-nat",
-    "post-change-dir",
-    "post-change-timeout",
-];
+/// The largest configuration file read: a few dozen lines are expected.
+pub const MAX_BYTES: u64 = 64 * 1024;
 
 /// Reads the configuration at `path`. A missing file is an empty layer when `required` is
-/// false (the default path), and an error when the admin named the file.
-pub fn load(path: &Path, required: bool) -> Result<Layer, ConfigError> {
-    let result = match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text).with_context(|| format!("in {}", path.display())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound && !required => Ok(Layer::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    result.map_err(|e| ConfigError(format!("{e:#}")))
+/// false (the default path), and an error when the admin named the file. A FIFO, a device,
+/// a directory or a file over [`MAX_BYTES`] is an error at once, without reading it through.
+pub fn load(path: &Path, required: bool) -> Result<SettingArgs, ConfigError> {
+    match read_regular(path, MAX_BYTES, Links::Follow) {
+        Ok(Some(bytes)) => {
+            parse(&bytes).map_err(|e| ConfigError(format!("in {}: {e}", path.display())))
+        }
+        Ok(None) if !required => Ok(SettingArgs::default()),
+        Ok(None) => Err(ConfigError(format!(
+            "reading {}: no such file",
+            path.display()
+        ))),
+        Err(e) => Err(ConfigError(format!("reading {}: {e}", path.display()))),
+    }
 }
 
-/// Parses the text of a configuration file.
-pub fn parse(text: &str) -> Result<Layer> {
-    let mut layer = Layer::default();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
+/// The settings, alone, as the configuration file takes them: no environment variables (that
+/// layer is the command line's), no --help or --version, no program name before the options.
+pub fn file_command() -> clap::Command {
+    SettingArgs::augment_args(clap::Command::new("docker-ipv6-pd.conf"))
+        .mut_args(|arg| arg.env(None))
+        .no_binary_name(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+}
+
+/// The configuration keys, in the order `--help` lists them.
+pub fn keys() -> Vec<String> {
+    crate::cli::setting_args()
+        .iter()
+        .filter_map(|arg| arg.get_long().map(str::to_string))
+        .collect()
+}
+
+/// Parses the text of a configuration file; a key given twice keeps its last value.
+pub fn parse(text: &[u8]) -> Result<SettingArgs, String> {
+    // Built at the first setting: a file of comments costs nothing.
+    let mut command = None;
+    let mut layer = SettingArgs::default();
+    for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+        let number = index + 1;
+        let line = std::str::from_utf8(line)
+            .map_err(|_| format!("line {number}: not UTF-8 text"))?
+            .trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let number = index + 1;
         let (key, value) = line
             .split_once('=')
-            .ok_or_else(|| anyhow!("line {number}: expected `key = value`, found {line:?}"))?;
-        let (key, value) = (key.trim(), value.trim());
-        let bad = |e: String| anyhow!("line {number}: {key}: {e}");
-        match key {
-            "prefix-file" if !value.is_empty() => layer.prefix_file = Some(PathBuf::from(value)),
-            "subnet-size" => layer.subnet_size = Some(parse_subnet_size(value).map_err(bad)?),
-            "service" => layer.service = Some(parse_service(value).map_err(bad)?),
-            "init" => layer.init = Some(parse_init(value).map_err(bad)?),
-            "target" => layer.target = Some(Target::parse(value).map_err(bad)?),
-            "daemon-json" if !value.is_empty() => layer.daemon_json = Some(PathBuf::from(value)),
-            "client" => layer.client = Some(Client::parse(value).map_err(bad)?),
-            "on-loss" => layer.on_loss = Some(OnLoss::parse(value).map_err(bad)?),
-            "fallback-prefix" => {
-                layer.fallback_prefix = Some(parse_fallback_prefix(value).map_err(bad)?)
-            }
-            "fallback-nat" => layer.fallback_nat = Some(parse_fallback_nat(value).map_err(bad)?),
-            "post-change-dir" if !value.is_empty() => {
-                layer.post_change_dir = Some(PathBuf::from(value))
-            }
-            "post-change-timeout" => {
-                layer.post_change_timeout = Some(parse_timeout(value).map_err(bad)?)
-            }
-            "prefix-file" | "daemon-json" | "post-change-dir" => {
-                return Err(bad("needs a path".into()));
-            }
-            _ => {
-                return Err(anyhow!(
-                    "line {number}: unknown key {key:?} (known: {})",
-                    KNOWN_KEYS.join(", ")
-                ));
-            }
-        }
+            .map(|(key, value)| (key.trim(), value.trim()))
+            .filter(|(key, _)| !key.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "line {number}: expected `key = value`, found {}",
+                    excerpt(line)
+                )
+            })?;
+        let matches = command
+            .get_or_insert_with(file_command)
+            .try_get_matches_from_mut([format!("--{key}={value}")])
+            .map_err(|e| format!("line {number}: {}", describe(&e, key, value)))?;
+        layer
+            .update_from_arg_matches(&matches)
+            .map_err(|e| format!("line {number}: {}", describe(&e, key, value)))?;
     }
     Ok(layer)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::settings::InitChoice;
-
-    #[test]
-    fn parses_every_key_with_comments_and_blanks() {
-        let layer = parse(
-            "# docker-ipv6-pd\n\nprefix-file = /srv/ipv6.prefix\nsubnet-size=64\n  service = moby \ninit = systemd\ntarget = both\ndaemon-json = /srv/daemon.json\n",
-        )
-        .unwrap();
-        assert_eq!(
-            layer,
-            Layer {
-                prefix_file: Some(PathBuf::from("/srv/ipv6.prefix")),
-                subnet_size: Some(64),
-                service: Some("moby".into()),
-                init: Some(InitChoice::Systemd),
-                target: Some(Target::Both),
-                daemon_json: Some(PathBuf::from("/srv/daemon.json")),
-                ..Layer::default()
-            }
-        );
-    }
-
-    #[test]
-    fn parses_the_loss_and_hook_keys() {
-        let layer = parse(
-            "client = dhcpcd\non-loss = fallback\nfallback-prefix = fd12:3456:789a::/48\n\
-             fallback-nat = never\npost-change-dir = /srv/hooks\npost-change-timeout = 5\n",
-        )
-        .unwrap();
-        assert_eq!(layer.client, Some(Client::Dhcpcd));
-        assert_eq!(layer.on_loss, Some(OnLoss::Fallback));
-        assert_eq!(
-            layer.fallback_prefix.unwrap().to_string(),
-            "fd12:3456:789a::/48"
-        );
-        assert_eq!(layer.post_change_timeout, Some(5));
-        assert!(parse("on-loss = panic").is_err());
-        assert!(parse("fallback-prefix = 2001:db8::/48").is_err());
-    }
-
-    #[test]
-    fn refuses_unknown_keys_and_bad_values_with_the_line_number() {
-        let err = parse("subnet-size = 80\nsubnet_size = 64\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("line 2: unknown key \"subnet_size\""),
-            "{err}"
-        );
-        let err = parse("subnet-size = 200").unwrap_err();
-        assert!(err.to_string().starts_with("line 1: subnet-size:"), "{err}");
-        assert!(parse("service = docker;reboot").is_err());
-        assert!(parse("just words").is_err());
-        assert!(parse("prefix-file =").is_err());
-    }
-
-    #[test]
-    fn a_missing_default_file_is_empty_but_a_named_one_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("none.conf");
-        assert_eq!(load(&missing, false).unwrap(), Layer::default());
-        assert!(load(&missing, true).is_err());
+/// One line saying what is wrong with `key = value`, from clap's error about `--key=value`.
+fn describe(err: &clap::Error, key: &str, value: &str) -> String {
+    let context = |kind| err.get(kind);
+    match err.kind() {
+        ErrorKind::UnknownArgument => match context(ContextKind::SuggestedArg) {
+            Some(ContextValue::String(suggested)) => format!(
+                "unknown key {} (did you mean {}?)",
+                excerpt(key),
+                suggested.trim_start_matches('-')
+            ),
+            _ => format!(
+                "unknown key {} (known: {})",
+                excerpt(key),
+                keys().join(", ")
+            ),
+        },
+        ErrorKind::InvalidValue if value.is_empty() => format!("{key}: needs a value"),
+        ErrorKind::InvalidValue => match context(ContextKind::ValidValue) {
+            Some(ContextValue::Strings(valid)) => format!(
+                "{key}: {} is not one of {}",
+                excerpt(value),
+                valid.join(", ")
+            ),
+            _ => format!("{key}: {} is not valid", excerpt(value)),
+        },
+        _ => match err.source() {
+            // A value parser's own message (ErrorKind::ValueValidation), already short.
+            Some(source) => format!("{key}: {source}"),
+            None => format!("{key}: {} is not valid", excerpt(value)),
+        },
     }
 }
+
+#[cfg(test)]
+#[path = "config_file_tests.rs"]
+mod tests;

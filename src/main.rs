@@ -1,10 +1,17 @@
 //! Entry point: parse the command line, run, report errors, turn them into an exit status.
+//!
+//! Output goes through `writeln!` on a locked stdout, and a reader that went away
+//! (`status | head -c1`) ends the output quietly: with `panic = "abort"` a failed `println!`
+//! would kill the process with SIGABRT.
 
+use std::ffi::OsString;
+use std::io::{self, Write};
 use std::process::ExitCode as ProcessExitCode;
 
-use docker_ipv6_pd::cli::{Cli, Command};
+use docker_ipv6_pd::cli::{self, Cli, Command, CompletionShell};
 use docker_ipv6_pd::error::ExitCode;
 use docker_ipv6_pd::error::RestartFailed;
+use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
@@ -12,8 +19,22 @@ use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 fn main() -> ProcessExitCode {
-    let cli = Cli::parse();
-    let is_hook = cli.command.is_none() && !cli.options.dry_run;
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version come this way too, to stdout, with status 0.
+            let _ = err.print();
+            if let Some(variable) = cli::variable_behind(&err, &args) {
+                let _ = writeln!(
+                    io::stderr(),
+                    "docker-ipv6-pd: that value comes from {variable}"
+                );
+            }
+            return ProcessExitCode::from(err.exit_code() as u8);
+        }
+    };
+    let is_hook = cli.command.is_none() && !cli.dry_run;
     match run(cli) {
         Ok(code) => code.into(),
         Err(err) => {
@@ -26,7 +47,7 @@ fn main() -> ProcessExitCode {
                 };
                 log::error(&format!("{err:#}{unchanged}"));
             } else {
-                eprintln!("docker-ipv6-pd: error: {err:#}");
+                let _ = writeln!(io::stderr(), "docker-ipv6-pd: error: {err:#}");
             }
             code.into()
         }
@@ -34,41 +55,77 @@ fn main() -> ProcessExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let root = cli.options.root.clone().unwrap_or_else(|| "/".into());
+    let root = cli.root.clone().unwrap_or_else(|| "/".into());
     // The default configuration belongs to the system under --root; a named one is as given.
-    let config_path = cli.options.config.clone();
     let config = config_file::load(
-        &config_path
+        &cli.config
             .clone()
             .unwrap_or_else(|| under(&root, DEFAULT_CONFIG.as_ref())),
-        config_path.is_some(),
+        cli.config.is_some(),
     )?;
-    let settings = Settings::merge(cli.options.layer, config, root, cli.options.dry_run);
-    match cli.command {
-        None => on_event::run(&settings, &Env::from_process())?,
-        Some(Command::Subnet { prefix }) => {
-            let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
-            println!("{}", delegated.subnet);
+    let settings = Settings::merge(cli.settings, config, root, cli.dry_run);
+    let mut out = io::stdout().lock();
+    let written = match cli.command {
+        None => {
+            let env = Env::from_process();
+            if !settings.dry_run && !is_dhcp_event(&env) {
+                let _ = writeln!(
+                    io::stderr(),
+                    "docker-ipv6-pd: this is the DHCP client's hook, and no DHCP event is in the \
+                     environment: nothing to do (see docker-ipv6-pd --help)"
+                );
+                return Ok(ExitCode::Success);
+            }
+            on_event::run(&settings, &env)?;
+            Ok(())
         }
-        Some(Command::Doctor) => {
+        Some(Command::Subnet { prefix, .. }) => {
+            let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
+            writeln!(out, "{}", delegated.subnet)
+        }
+        Some(Command::Doctor { .. }) => {
             let report = doctor::examine(&settings);
-            print!("{report}");
+            ignore_closed_reader(write!(out, "{report}"))?;
             if report.has_problem() {
                 return Ok(ExitCode::ProblemsFound);
             }
+            Ok(())
         }
-        Some(Command::Status { json }) => {
+        Some(Command::Status { json, .. }) => {
             let status = status::collect(&settings);
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&status)?)
             } else {
-                print!("{}", status::render(&status));
+                write!(out, "{}", status::render(&status))
             }
         }
-        Some(Command::Man) => manual::write_man_page(&mut std::io::stdout().lock())?,
+        Some(Command::Man) => manual::write_man_page(&mut out),
         Some(Command::Completions { shell }) => {
-            manual::write_completions(shell, &mut std::io::stdout().lock());
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            manual::write_completions(shell, &mut out)
         }
-    }
+    };
+    ignore_closed_reader(written.and_then(|()| out.flush()))?;
     Ok(ExitCode::Success)
+}
+
+/// True when the environment holds a DHCP client's event: its `reason`, or a prefix variable
+/// of dhclient or dhcpcd. An admin running the hook by hand has none of them.
+fn is_dhcp_event(env: &Env) -> bool {
+    ["reason", "new_ip6_prefix", "old_ip6_prefix"]
+        .iter()
+        .any(|name| env.get(name).is_some())
+        || env.names().any(is_dhcpcd_variable)
+}
+
+/// A reader that stopped reading (`| head -1`) is not an error: the output is just done.
+fn ignore_closed_reader(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }

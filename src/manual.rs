@@ -1,11 +1,11 @@
 //! The man page docker-ipv6-pd(8) and the shell completions, generated from the command-line
-//! definition so they cannot drift from `--help`.
+//! definition so they cannot drift from `--help` or from what the configuration file takes.
 
 use std::io::{self, Write};
 
 use clap_complete::Shell;
 use clap_mangen::Man;
-use clap_mangen::roff::{Roff, bold, roman};
+use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use crate::cli;
 
@@ -61,9 +61,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
             ),
             (
                 "/etc/docker-ipv6-pd/docker-ipv6-pd.conf",
-                "Configuration: key = value lines, the \
-                                        keys being the long option names (prefix-file, \
-                                        subnet-size, service, init); # starts a comment.",
+                "The configuration file: see CONFIGURATION FILE.",
             ),
             (
                 "/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
@@ -177,6 +175,8 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
 pub fn write_man_page(out: &mut dyn Write) -> io::Result<()> {
     let man = Man::new(cli::command())
         .section("8")
+        .date(env!("DOCKER_IPV6_PD_DATE"))
+        .source(concat!("docker-ipv6-pd ", env!("CARGO_PKG_VERSION")))
         .manual("System Manager's Manual");
     man.render_title(out)?;
     man.render_name_section(out)?;
@@ -184,7 +184,27 @@ pub fn write_man_page(out: &mut dyn Write) -> io::Result<()> {
     man.render_description_section(out)?;
     man.render_options_section(out)?;
     let mut roff = Roff::new();
-    // clap_mangen would point at one page per subcommand; ours are small enough to list here.
+    commands_section(&mut roff);
+    configuration_section(&mut roff);
+    for (title, paragraphs) in SECTIONS {
+        roff.control("SH", [*title]);
+        for (term, text) in *paragraphs {
+            if term.is_empty() {
+                roff.control("PP", []).text([roman(*text)]);
+            } else {
+                roff.control("TP", [])
+                    .text([bold(*term)])
+                    .text([roman(*text)]);
+            }
+        }
+    }
+    roff.to_writer(out)?;
+    man.render_version_section(out)
+}
+
+/// COMMANDS: clap_mangen would point at one page per subcommand; ours are small enough to
+/// list here.
+fn commands_section(roff: &mut Roff) {
     roff.control("SH", ["COMMANDS"]);
     for sub in cli::command()
         .get_subcommands()
@@ -203,67 +223,66 @@ pub fn write_man_page(out: &mut dyn Write) -> io::Result<()> {
             .text([bold(usage.trim_end())])
             .text([roman(about)]);
     }
-    for (title, paragraphs) in SECTIONS {
-        roff.control("SH", [*title]);
-        for (term, text) in *paragraphs {
-            if term.is_empty() {
-                roff.control("PP", []).text([roman(*text)]);
-            } else {
-                roff.control("TP", [])
-                    .text([bold(*term)])
-                    .text([roman(*text)]);
-            }
-        }
+}
+
+/// CONFIGURATION FILE: every setting's key, with its option and environment variable.
+fn configuration_section(roff: &mut Roff) {
+    roff.control("SH", ["CONFIGURATION FILE"]);
+    roff.control("PP", []).text([roman(
+        "/etc/docker-ipv6-pd/docker-ipv6-pd.conf (or the file --config names) holds key = \
+         value lines; # starts a comment. Each key is the long name of an option and takes \
+         what the option takes. The command line wins over the environment, which wins over \
+         the file. The keys:",
+    )]);
+    for arg in cli::setting_args() {
+        let (Some(key), Some(env)) = (arg.get_long(), arg.get_env()) else {
+            continue;
+        };
+        let choices: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let value = match arg.get_value_names().and_then(|names| names.first()) {
+            _ if !choices.is_empty() => choices.join("|"),
+            Some(name) => name.to_string(),
+            None => "VALUE".to_string(),
+        };
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        roff.control("TP", [])
+            .text([bold(key), roman(" = "), italic(value)])
+            .text([
+                roman(format!("{help}. As ")),
+                bold(format!("--{key}")),
+                roman(" and "),
+                bold(env.to_string_lossy()),
+                roman("."),
+            ]);
     }
-    roff.to_writer(out)?;
-    man.render_version_section(out)
 }
 
 /// Writes the completion script for `shell` to `out`.
-pub fn write_completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut cli::command(), "docker-ipv6-pd", out);
+pub fn write_completions(shell: Shell, out: &mut dyn Write) -> io::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cli::command(), "docker-ipv6-pd", &mut script);
+    if shell == Shell::Bash {
+        script = fix_bash_case_labels(&String::from_utf8_lossy(&script)).into_bytes();
+    }
+    out.write_all(&script)
+}
+
+/// clap_complete names the bash state of a subcommand `docker__ipv6__pd__subcmd__status`
+/// (dashes of the program's name as `__`), but spells the case label that should match it
+/// `docker__subcmd__ipv6__subcmd__pd__subcmd__status` (dashes as `__subcmd__`), so nothing
+/// after a subcommand would complete. This respells the labels as the states are named.
+fn fix_bash_case_labels(script: &str) -> String {
+    const NAME: &str = "docker-ipv6-pd";
+    const SEPARATOR: &str = "__subcmd__";
+    let wrong = format!("{}{SEPARATOR}", NAME.replace('-', SEPARATOR));
+    let right = format!("{}{SEPARATOR}", NAME.replace('-', "__"));
+    script.replace(&wrong, &right)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn man_page() -> String {
-        let mut out = Vec::new();
-        write_man_page(&mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn man_page_has_every_section_and_option() {
-        let page = man_page();
-        for needle in [
-            ".TH docker-ipv6-pd 8",
-            ".SH NAME",
-            ".SH SYNOPSIS",
-            ".SH OPTIONS",
-            ".SH COMMANDS",
-            ".SH ENVIRONMENT",
-            ".SH FILES",
-            ".SH \"EXIT STATUS\"",
-            ".SH \"DIFFERENCES FROM THE PUBLISHED HOOK\"",
-            ".SH EXAMPLES",
-            "prefix\\-file",
-            "subnet\\-size",
-            "new_ip6_prefix",
-        ] {
-            assert!(page.contains(needle), "man page lacks {needle}");
-        }
-    }
-
-    #[test]
-    fn completions_name_the_options() {
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let mut out = Vec::new();
-            write_completions(shell, &mut out);
-            let text = String::from_utf8(out).unwrap();
-            assert!(text.contains("prefix-file"), "{shell}");
-            assert!(text.contains("subnet"), "{shell}");
-        }
-    }
-}
+#[path = "manual_tests.rs"]
+mod tests;

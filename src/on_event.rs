@@ -1,6 +1,7 @@
 //! One hook run, start to end: read the event, lock the targets, gather what the decision
 //! needs, plan, carry the plan out, release the lock, tell the post-change scripts.
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -8,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::apply::Runner;
 use crate::apply::atomic_file::{AtomicFile, DirLock};
 use crate::apply::firewall;
-use crate::apply::init_system::{self, InitSystem};
+use crate::apply::init_system::InitSystem;
 use crate::apply::post_change::{self, Change};
 use crate::apply::state::PendingRecord;
 use crate::bounded_read::{Links, read_regular};
@@ -35,7 +36,10 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     if settings.dry_run {
         let files = target_files(settings)?;
         let plan = plan_under_lock(settings, &event, &files, &state)?;
-        print!("{}", dry_run_report(settings, &plan));
+        // A closed stdout ends the report, not the run.
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(dry_run_report(settings, &plan).as_bytes());
         return Ok(());
     }
     let planned = target_files(settings).and_then(|files| {
@@ -45,7 +49,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             targets: &files,
             state: &state,
             init: init_system(settings),
-            restart_timeout: init_system::DEFAULT_RESTART_TIMEOUT,
+            restart_timeout: Duration::from_secs(settings.restart_timeout),
             service: &settings.service,
             root: &settings.root,
         };
@@ -202,7 +206,7 @@ fn init_system(settings: &Settings) -> InitSystem {
     match settings.init {
         InitChoice::Auto => InitSystem::detect(&settings.root),
         InitChoice::Systemd => InitSystem::Systemd,
-        InitChoice::Openrc => InitSystem::OpenRc,
+        InitChoice::OpenRc => InitSystem::OpenRc,
         InitChoice::Service => InitSystem::Service,
     }
 }

@@ -1,22 +1,16 @@
 //! The settings a run works with, merged from the command line, the environment and the
-//! configuration file, in that order of precedence, over built-in defaults.
+//! configuration file, in that order of precedence, over built-in defaults; and the values
+//! each setting takes. The options themselves are declared once, in `crate::cli`.
 
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum;
 use ipnet::Ipv6Net;
 
+use crate::cli::SettingArgs;
 use crate::plan::target::Kind;
 
-/// When the fallback subnet gets our own NAT66 rule (`--fallback-nat`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FallbackNat {
-    /// When docker does not masquerade IPv6 itself (before Docker 27, or ip6tables off).
-    Auto,
-    Always,
-    Never,
-}
-
-/// Where the subnet goes when no one says otherwise: the file the seed's DOCKER_OPTS reads.
+/// Where the subnet goes when no one says otherwise: the file docker's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
 /// The published hook's SUBNET_SIZE: docker up to 27 needs /80 or shorter.
 pub const DEFAULT_SUBNET_SIZE: u8 = 80;
@@ -28,20 +22,94 @@ pub const DEFAULT_DAEMON_JSON: &str = "/etc/docker/daemon.json";
 pub const DEFAULT_POST_CHANGE_DIR: &str = "/etc/docker-ipv6-pd/post-change.d";
 /// How long a post-change hook may run, in seconds.
 pub const DEFAULT_POST_CHANGE_TIMEOUT: u64 = 30;
+/// How long a restart of docker may take, in seconds.
+pub const DEFAULT_RESTART_TIMEOUT: u64 = 120;
 /// The configuration file read when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "/etc/docker-ipv6-pd/docker-ipv6-pd.conf";
 
-/// Which init system restarts docker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InitChoice {
-    /// systemd when /run/systemd/system is a directory, OpenRC when /run/openrc is, else `service`
+/// When the fallback subnet gets our own NAT66 rule (`--fallback-nat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FallbackNat {
+    /// When docker does not masquerade IPv6 itself (before Docker 27, or ip6tables off)
     Auto,
-    /// `systemctl restart SERVICE.service`
+    /// Always add the rule
+    Always,
+    /// Never add it
+    Never,
+}
+
+/// Which init system restarts docker (`--init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitChoice {
+    /// systemd when /run/systemd/system is a directory, OpenRC when /run/openrc is, else service
+    Auto,
+    /// systemctl restart SERVICE.service
     Systemd,
-    /// `rc-service SERVICE restart`
-    Openrc,
-    /// `service SERVICE restart` (sysvinit, Upstart)
+    /// rc-service SERVICE restart
+    #[value(name = "openrc")]
+    OpenRc,
+    /// service SERVICE restart (sysvinit, Upstart)
     Service,
+}
+
+/// Which DHCP client ran us (`--client`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Client {
+    /// Recognise the client from the variables present
+    Auto,
+    /// ISC dhclient: new_ip6_prefix, old_ip6_prefix, one prefix per call
+    Dhclient,
+    /// dhcpcd: every prefix of the lease in each call
+    Dhcpcd,
+}
+
+/// What to do when the prefix that holds the configured subnet goes away (`--on-loss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnLoss {
+    /// Change nothing (the published hook's behaviour), log it
+    Keep,
+    /// Take the subnet out of the targets and restart docker
+    Withdraw,
+    /// Move to a unique local subnet, reached over NAT66, until a prefix returns
+    Fallback,
+}
+
+/// Which files get the subnet (`--target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// The prefix file, read by --fixed-cidr-v6=$(cat ...) (the published setup)
+    PrefixFile,
+    /// fixed-cidr-v6 and ipv6 in daemon.json (docker's own place, usable under systemd
+    /// without overriding docker's unit)
+    DaemonJson,
+    /// Both
+    Both,
+}
+
+impl Target {
+    /// The target named `text`, as `--target` spells it.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        parse_choice(text)
+    }
+}
+
+impl Client {
+    /// The client named `text`, as `--client` spells it.
+    pub fn parse(text: &str) -> Result<Client, String> {
+        parse_choice(text)
+    }
+}
+
+/// A value of a choice setting by the name its option takes.
+fn parse_choice<T: ValueEnum>(text: &str) -> Result<T, String> {
+    T::from_str(text, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("{} is not one of {}", excerpt(text), names.join(", "))
+    })
 }
 
 /// Everything a run needs to know, with no trace of where each value came from.
@@ -59,68 +127,51 @@ pub struct Settings {
     pub fallback_prefix: Option<Ipv6Net>,
     pub fallback_nat: FallbackNat,
     pub post_change_dir: PathBuf,
+    /// Seconds each post-change hook may run.
     pub post_change_timeout: u64,
+    /// Seconds a restart of docker may take before its process group is killed.
+    pub restart_timeout: u64,
     /// Where the system's own files (/proc, /run, /etc/default/docker, ...) are looked up:
     /// `/` but in tests and when inspecting a mounted system.
     pub root: PathBuf,
     pub dry_run: bool,
 }
 
-/// Settings that may be given or not: one layer (command line with environment, or the
-/// configuration file).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Layer {
-    pub prefix_file: Option<PathBuf>,
-    pub subnet_size: Option<u8>,
-    pub service: Option<String>,
-    pub init: Option<InitChoice>,
-    pub target: Option<Target>,
-    pub daemon_json: Option<PathBuf>,
-    pub client: Option<Client>,
-    pub on_loss: Option<OnLoss>,
-    pub fallback_prefix: Option<Ipv6Net>,
-    pub fallback_nat: Option<FallbackNat>,
-    pub post_change_dir: Option<PathBuf>,
-    pub post_change_timeout: Option<u64>,
-}
-
 impl Settings {
     /// `first` wins over `second`, which wins over the defaults.
-    pub fn merge(first: Layer, second: Layer, root: PathBuf, dry_run: bool) -> Settings {
+    pub fn merge(
+        first: SettingArgs,
+        second: SettingArgs,
+        root: PathBuf,
+        dry_run: bool,
+    ) -> Settings {
+        let path = |value: Option<PathBuf>, default: &str| value.unwrap_or_else(|| default.into());
         Settings {
-            prefix_file: first
-                .prefix_file
-                .or(second.prefix_file)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_PREFIX_FILE)),
-            subnet_size: first
-                .subnet_size
-                .or(second.subnet_size)
-                .unwrap_or(DEFAULT_SUBNET_SIZE),
-            service: first
-                .service
-                .or(second.service)
+            prefix_file: path(
+                first.prefix_file.or(second.prefix_file),
+                DEFAULT_PREFIX_FILE,
+            ),
+            subnet_size: (first.subnet_size.or(second.subnet_size)).unwrap_or(DEFAULT_SUBNET_SIZE),
+            service: (first.service.or(second.service))
                 .unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
             init: first.init.or(second.init).unwrap_or(InitChoice::Auto),
             target: first.target.or(second.target).unwrap_or(Target::PrefixFile),
-            daemon_json: first
-                .daemon_json
-                .or(second.daemon_json)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DAEMON_JSON)),
+            daemon_json: path(
+                first.daemon_json.or(second.daemon_json),
+                DEFAULT_DAEMON_JSON,
+            ),
             client: first.client.or(second.client).unwrap_or(Client::Auto),
             on_loss: first.on_loss.or(second.on_loss).unwrap_or(OnLoss::Keep),
             fallback_prefix: first.fallback_prefix.or(second.fallback_prefix),
-            fallback_nat: first
-                .fallback_nat
-                .or(second.fallback_nat)
-                .unwrap_or(FallbackNat::Auto),
-            post_change_dir: first
-                .post_change_dir
-                .or(second.post_change_dir)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_POST_CHANGE_DIR)),
-            post_change_timeout: first
-                .post_change_timeout
-                .or(second.post_change_timeout)
+            fallback_nat: (first.fallback_nat.or(second.fallback_nat)).unwrap_or(FallbackNat::Auto),
+            post_change_dir: path(
+                first.post_change_dir.or(second.post_change_dir),
+                DEFAULT_POST_CHANGE_DIR,
+            ),
+            post_change_timeout: (first.post_change_timeout.or(second.post_change_timeout))
                 .unwrap_or(DEFAULT_POST_CHANGE_TIMEOUT),
+            restart_timeout: (first.restart_timeout.or(second.restart_timeout))
+                .unwrap_or(DEFAULT_RESTART_TIMEOUT),
             root,
             dry_run,
         }
@@ -140,11 +191,24 @@ pub fn under(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }
 
+/// `text` quoted for an error message, cut to its first 60 characters: a value may be as
+/// long as the file it came from, and an error line should stay a line.
+pub fn excerpt(text: &str) -> String {
+    const KEEP: usize = 60;
+    match text.char_indices().nth(KEEP) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}... ({} bytes)", &text[..end], text.len()),
+    }
+}
+
 /// A subnet size: 1 to 128.
 pub fn parse_subnet_size(text: &str) -> Result<u8, String> {
     match text.parse::<u8>() {
         Ok(n @ 1..=128) => Ok(n),
-        _ => Err(format!("{text:?} is not a subnet size from 1 to 128")),
+        _ => Err(format!(
+            "{} is not a subnet size from 1 to 128",
+            excerpt(text)
+        )),
     }
 }
 
@@ -156,7 +220,8 @@ pub fn parse_service(text: &str) -> Result<String, String> {
         Ok(text.to_string())
     } else {
         Err(format!(
-            "{text:?} is not a service name (letters, digits and @._:- only)"
+            "{} is not a service name (letters, digits and @._:- only)",
+            excerpt(text)
         ))
     }
 }
@@ -165,22 +230,15 @@ pub fn parse_service(text: &str) -> Result<String, String> {
 pub fn parse_fallback_prefix(text: &str) -> Result<Ipv6Net, String> {
     let net: Ipv6Net = text
         .parse()
-        .map_err(|_| format!("{text:?} is not an IPv6 prefix"))?;
+        .map_err(|_| format!("{} is not an IPv6 prefix", excerpt(text)))?;
     let ula: Ipv6Net = "fc00::/7".parse().expect("valid constant");
     if ula.contains(&net) {
         Ok(net.trunc())
     } else {
-        Err(format!("{text:?} is not a unique local prefix (fc00::/7)"))
-    }
-}
-
-/// A `--fallback-nat` value.
-pub fn parse_fallback_nat(text: &str) -> Result<FallbackNat, String> {
-    match text {
-        "auto" => Ok(FallbackNat::Auto),
-        "always" => Ok(FallbackNat::Always),
-        "never" => Ok(FallbackNat::Never),
-        _ => Err(format!("{text:?} is not one of auto, always, never")),
+        Err(format!(
+            "{} is not a unique local prefix (fc00::/7)",
+            excerpt(text)
+        ))
     }
 }
 
@@ -189,149 +247,25 @@ pub fn parse_timeout(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(n @ 1..=3600) => Ok(n),
         _ => Err(format!(
-            "{text:?} is not a number of seconds from 1 to 3600"
+            "{} is not a number of seconds from 1 to 3600",
+            excerpt(text)
         )),
     }
 }
 
-/// An init system by the name `--init` takes.
-pub fn parse_init(text: &str) -> Result<InitChoice, String> {
-    match text {
-        "auto" => Ok(InitChoice::Auto),
-        "systemd" => Ok(InitChoice::Systemd),
-        "openrc" => Ok(InitChoice::Openrc),
-        "service" => Ok(InitChoice::Service),
+/// A yes-or-no value as admins write it: 1/0, yes/no, true/false, on/off, in any case.
+/// Empty counts as no, as an empty variable counts as unset.
+pub fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "yes" | "true" | "on" => Ok(true),
+        "" | "0" | "no" | "false" | "off" => Ok(false),
         _ => Err(format!(
-            "{text:?} is not one of auto, systemd, openrc, service"
+            "{} is not one of 1, 0, yes, no, true, false, on, off",
+            excerpt(text)
         )),
-    }
-}
-
-/// Which DHCP client ran us (`--client`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Client {
-    /// Recognise the client from the variables present.
-    Auto,
-    Dhclient,
-    Dhcpcd,
-}
-
-/// What to do when the prefix that holds the configured subnet goes away (`--on-loss`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnLoss {
-    /// Change nothing (the published hook's behaviour), log it.
-    Keep,
-    /// Take the subnet out of the targets and restart docker.
-    Withdraw,
-    /// Move to a unique local subnet, reached over NAT66, until a prefix returns.
-    Fallback,
-}
-
-impl OnLoss {
-    pub fn parse(text: &str) -> Result<OnLoss, String> {
-        match text {
-            "keep" => Ok(OnLoss::Keep),
-            "withdraw" => Ok(OnLoss::Withdraw),
-            "fallback" => Ok(OnLoss::Fallback),
-            _ => Err(format!("{text:?} is not one of keep, withdraw, fallback")),
-        }
-    }
-}
-
-/// Which files get the subnet (`--target`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// The prefix file, read by `--fixed-cidr-v6=$(cat ...)` (the published setup).
-    PrefixFile,
-    /// `fixed-cidr-v6` and `ipv6` in daemon.json (docker's own place, and the one systemd
-    /// installations can use without overriding docker's unit).
-    DaemonJson,
-    /// Both.
-    Both,
-}
-
-impl Target {
-    /// The name `--target` takes.
-    pub fn parse(text: &str) -> Result<Target, String> {
-        match text {
-            "prefix-file" => Ok(Target::PrefixFile),
-            "daemon-json" => Ok(Target::DaemonJson),
-            "both" => Ok(Target::Both),
-            _ => Err(format!(
-                "{text:?} is not one of prefix-file, daemon-json, both"
-            )),
-        }
-    }
-}
-
-impl Client {
-    pub fn parse(text: &str) -> Result<Client, String> {
-        match text {
-            "auto" => Ok(Client::Auto),
-            "dhclient" => Ok(Client::Dhclient),
-            "dhcpcd" => Ok(Client::Dhcpcd),
-            _ => Err(format!("{text:?} is not one of auto, dhclient, dhcpcd")),
-        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_apply_when_nothing_is_given() {
-        let s = Settings::merge(Layer::default(), Layer::default(), "/".into(), false);
-        assert_eq!(s.prefix_file, PathBuf::from("/etc/docker/ipv6.prefix"));
-        assert_eq!(s.subnet_size, 80);
-        assert_eq!(s.service, "docker");
-        assert_eq!(s.init, InitChoice::Auto);
-        assert_eq!(s.target, Target::PrefixFile);
-        assert_eq!(
-            s.path(Kind::DaemonJson),
-            Path::new("/etc/docker/daemon.json")
-        );
-    }
-
-    #[test]
-    fn the_first_layer_wins_per_setting() {
-        let first = Layer {
-            subnet_size: Some(64),
-            ..Layer::default()
-        };
-        let second = Layer {
-            subnet_size: Some(72),
-            service: Some("moby".into()),
-            ..Layer::default()
-        };
-        let s = Settings::merge(first, second, "/".into(), true);
-        assert_eq!(s.subnet_size, 64);
-        assert_eq!(s.service, "moby");
-        assert!(s.dry_run);
-    }
-
-    #[test]
-    fn validators_refuse_what_would_be_unsafe_or_meaningless() {
-        assert_eq!(parse_subnet_size("80"), Ok(80));
-        assert!(parse_subnet_size("0").is_err());
-        assert!(parse_subnet_size("129").is_err());
-        assert!(parse_subnet_size("eighty").is_err());
-        assert_eq!(parse_service("docker"), Ok("docker".into()));
-        assert!(parse_service("snap.docker.dockerd").is_ok());
-        assert!(parse_service("--now").is_err());
-        assert!(parse_service("docker; reboot").is_err());
-        assert!(parse_service("").is_err());
-        assert_eq!(parse_init("systemd"), Ok(InitChoice::Systemd));
-        assert_eq!(
-            parse_fallback_prefix("fd12:3456:789a::1/48")
-                .unwrap()
-                .to_string(),
-            "fd12:3456:789a::/48"
-        );
-        assert!(parse_fallback_prefix("2001:db8::/48").is_err());
-        assert!(parse_timeout("0").is_err());
-        assert_eq!(parse_timeout("5"), Ok(5));
-        assert_eq!(parse_fallback_nat("never"), Ok(FallbackNat::Never));
-        assert!(parse_init("runit").is_err());
-    }
-}
+#[path = "settings_tests.rs"]
+mod tests;

@@ -1,5 +1,6 @@
 //! The generated documentation: --version names the commit, the man page renders cleanly,
-//! completions come out for each shell.
+//! completions come out for each shell and complete in bash, and output to a reader that went
+//! away ends quietly.
 
 use std::process::{Command, Stdio};
 
@@ -79,4 +80,114 @@ fn completions_for_each_shell_and_a_refusal_for_others() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// What bash completes for `words` (the last one is the word being completed), through the
+/// completion script the binary prints, sourced into a real bash.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let words_quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        r#"source '{script}'
+function=$(complete -p docker-ipv6-pd | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
+COMP_WORDS=({words})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+cur=${{COMP_WORDS[COMP_CWORD]}}
+prev=${{COMP_WORDS[COMP_CWORD-1]}}
+"$function" docker-ipv6-pd "$cur" "$prev"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        script = script.display(),
+        words = words_quoted.join(" "),
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{words:?}: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_their_options_and_the_values_of_choices() {
+    if !have_tool("bash completion", "bash") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("docker-ipv6-pd.bash");
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    std::fs::write(&script, &out.stdout).unwrap();
+    let complete = |words: &[&str]| bash_completes(&script, words);
+
+    let subcommands = complete(&["docker-ipv6-pd", ""]);
+    for sub in ["doctor", "status", "man", "completions", "subnet"] {
+        assert!(
+            subcommands.iter().any(|s| s == sub),
+            "{sub}: {subcommands:?}"
+        );
+    }
+    let status = complete(&["docker-ipv6-pd", "status", "--"]);
+    assert!(status.iter().any(|s| s == "--json"), "{status:?}");
+    assert!(status.iter().any(|s| s == "--target"), "{status:?}");
+    assert_eq!(
+        complete(&["docker-ipv6-pd", "--target", ""]),
+        ["prefix-file", "daemon-json", "both"]
+    );
+    assert_eq!(
+        complete(&["docker-ipv6-pd", "doctor", "--target", "d"]),
+        ["daemon-json"]
+    );
+    assert_eq!(
+        complete(&["docker-ipv6-pd", "--on-loss", ""]),
+        ["keep", "withdraw", "fallback"]
+    );
+    let shells = complete(&["docker-ipv6-pd", "completions", ""]);
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.iter().any(|s| s == shell), "{shell}: {shells:?}");
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let m = Machine::new();
+    for args in [
+        &["completions", "bash"][..],
+        &["man"],
+        &["status"],
+        &["status", "--json"],
+        &["doctor"],
+        &["--help"],
+        &["subnet", "2001:db8::/56"],
+    ] {
+        // A pipe whose reading end is closed before the program writes: every write fails
+        // with EPIPE, as under `| head -1` once head has left.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = m
+            .command()
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        assert!(
+            code == Some(0) || (args == ["doctor"] && code == Some(5)),
+            "{args:?}: {:?}, {}",
+            out.status,
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }

@@ -219,3 +219,42 @@ fn slow_post_change_scripts_do_not_hold_the_lock() {
     let _ = slow.kill();
     let _ = slow.wait();
 }
+
+#[test]
+fn a_restart_that_never_returns_is_killed_and_owed_to_the_next_event() {
+    let m = Machine::new();
+    let working = fs::read_to_string(m.fake_bin.join("service")).unwrap();
+    write_executable(
+        &m.fake_bin.join("service"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >>{log}\n(sleep 600) & sleep 600\n",
+            log = m.dir.path().join("hung.log").display()
+        ),
+    );
+    fs::write(&m.config, "restart-timeout = 2\n").unwrap();
+    let started = Instant::now();
+    let out = m.event("BOUND6", P100, "");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did not finish within 2s and was killed"),
+        "{}",
+        stderr(&out)
+    );
+    // No start after a restart that hung, and the restart is owed.
+    assert_eq!(
+        fs::read_to_string(m.dir.path().join("hung.log")).unwrap(),
+        "docker restart\n"
+    );
+    assert_eq!(owed(&m).as_deref(), Some("apply 2001:db8:0:100::/60\n"));
+    // The next event retries it, and the lock was not left behind.
+    write_executable(&m.fake_bin.join("service"), &working);
+    let out = m.event("RENEW6", P100, P100);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(m.restarts().len(), 1);
+    assert_eq!(owed(&m), None);
+}

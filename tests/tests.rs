@@ -17,6 +17,7 @@ mod hostile_events;
 mod hostile_files;
 mod install;
 mod loss;
+mod settings;
 mod shim;
 mod sipcalc;
 mod status;

@@ -63,9 +63,6 @@ impl InitSystem {
     }
 }
 
-/// How long a restart may take before it is killed, until the setting says otherwise.
-pub const DEFAULT_RESTART_TIMEOUT: Duration = Duration::from_secs(120);
-
 /// A restart that still ran at its timeout and was killed, told apart from one that failed:
 /// the caller should not follow it with a start, which would likely hang as long again.
 #[derive(Debug)]
@@ -172,7 +169,7 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let err = run(&argv, DEFAULT_RESTART_TIMEOUT).unwrap_err().to_string();
+        let err = run(&argv, Duration::from_secs(10)).unwrap_err().to_string();
         assert!(err.contains("exit status: 3"), "{err}");
         assert!(err.contains("job failed: see journal"), "{err}");
     }
@@ -241,7 +238,7 @@ mod tests {
     fn a_missing_command_is_an_error() {
         let err = run(
             &["/nonexistent/systemctl".to_string()],
-            DEFAULT_RESTART_TIMEOUT,
+            Duration::from_secs(10),
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("running /nonexistent/systemctl"));

@@ -1,0 +1,86 @@
+//! Unit tests of the command-line definition.
+
+use super::*;
+use clap::CommandFactory;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("docker-ipv6-pd").chain(args.iter().copied()))
+}
+
+#[test]
+fn the_command_line_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn a_setting_may_come_before_or_after_the_subcommand() {
+    let after = parse(&["subnet", "2001:db8::/56", "--subnet-size", "64"]).unwrap();
+    assert_eq!(after.settings.subnet_size, Some(64));
+    assert!(matches!(after.command, Some(Command::Subnet { .. })));
+    let before = parse(&["--subnet-size", "64", "subnet", "2001:db8::/56"]).unwrap();
+    assert_eq!(before.settings.subnet_size, Some(64));
+    let status = parse(&["status", "--json", "--target", "both"]).unwrap();
+    assert_eq!(status.settings.target, Some(Target::Both));
+    assert!(matches!(
+        status.command,
+        Some(Command::Status { json: true, .. })
+    ));
+}
+
+#[test]
+fn the_hook_takes_every_setting_and_dry_run() {
+    let cli = parse(&[
+        "--dry-run",
+        "--init",
+        "openrc",
+        "--restart-timeout",
+        "9",
+        "--root",
+        "/mnt",
+    ])
+    .unwrap();
+    assert!(cli.command.is_none());
+    assert!(cli.dry_run);
+    assert_eq!(cli.settings.init, Some(InitChoice::OpenRc));
+    assert_eq!(cli.settings.restart_timeout, Some(9));
+    assert_eq!(cli.root, Some(PathBuf::from("/mnt")));
+    assert!(!parse(&[]).unwrap().dry_run);
+}
+
+#[test]
+fn bad_option_values_are_usage_errors() {
+    for args in [
+        &["--subnet-size", "0"][..],
+        &["--service", "-x"],
+        &["--init", "runit"],
+        &["--restart-timeout", "0"],
+        &["--restart-timeout", "3601"],
+        &["--dry-run=yes"],
+        &["completions", "tcsh"],
+    ] {
+        let err = parse(args).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn each_subcommand_keeps_its_own_description() {
+    let mut definition = command();
+    definition.build();
+    for sub in definition.get_subcommands() {
+        for text in [sub.get_about(), sub.get_long_about()]
+            .into_iter()
+            .flatten()
+        {
+            let text = text.to_string();
+            assert!(
+                !text.contains("configuration file"),
+                "{}: {text}",
+                sub.get_name()
+            );
+        }
+    }
+    let status = definition.find_subcommand("status").unwrap();
+    assert!(status.get_arguments().any(|a| a.get_id() == "subnet_size"));
+    assert!(status.get_arguments().all(|a| a.get_env().is_none()));
+}

@@ -1,0 +1,108 @@
+//! Unit tests of the settings: defaults, precedence, and the values each setting refuses.
+
+use super::*;
+
+#[test]
+fn defaults_apply_when_nothing_is_given() {
+    let s = Settings::merge(
+        SettingArgs::default(),
+        SettingArgs::default(),
+        "/".into(),
+        false,
+    );
+    assert_eq!(s.prefix_file, PathBuf::from("/etc/docker/ipv6.prefix"));
+    assert_eq!(s.subnet_size, 80);
+    assert_eq!(s.service, "docker");
+    assert_eq!(s.init, InitChoice::Auto);
+    assert_eq!(s.target, Target::PrefixFile);
+    assert_eq!(s.restart_timeout, 120);
+    assert_eq!(s.post_change_timeout, 30);
+    assert_eq!(
+        s.path(Kind::DaemonJson),
+        Path::new("/etc/docker/daemon.json")
+    );
+}
+
+#[test]
+fn the_first_layer_wins_per_setting() {
+    let first = SettingArgs {
+        subnet_size: Some(64),
+        ..SettingArgs::default()
+    };
+    let second = SettingArgs {
+        subnet_size: Some(72),
+        service: Some("moby".into()),
+        restart_timeout: Some(5),
+        ..SettingArgs::default()
+    };
+    let s = Settings::merge(first, second, "/".into(), true);
+    assert_eq!(s.subnet_size, 64);
+    assert_eq!(s.service, "moby");
+    assert_eq!(s.restart_timeout, 5);
+    assert!(s.dry_run);
+}
+
+#[test]
+fn validators_refuse_what_would_be_unsafe_or_meaningless() {
+    assert_eq!(parse_subnet_size("80"), Ok(80));
+    assert!(parse_subnet_size("0").is_err());
+    assert!(parse_subnet_size("129").is_err());
+    assert!(parse_subnet_size("eighty").is_err());
+    assert_eq!(parse_service("docker"), Ok("docker".into()));
+    assert!(parse_service("snap.docker.dockerd").is_ok());
+    assert!(parse_service("--now").is_err());
+    assert!(parse_service("docker; reboot").is_err());
+    assert!(parse_service("").is_err());
+    assert_eq!(
+        parse_fallback_prefix("fd12:3456:789a::1/48")
+            .unwrap()
+            .to_string(),
+        "fd12:3456:789a::/48"
+    );
+    assert!(parse_fallback_prefix("2001:db8::/48").is_err());
+    assert!(parse_timeout("0").is_err());
+    assert!(parse_timeout("3601").is_err());
+    assert_eq!(parse_timeout("5"), Ok(5));
+}
+
+#[test]
+fn choices_are_spelled_as_their_options_take_them() {
+    assert_eq!(
+        InitChoice::from_str("openrc", false),
+        Ok(InitChoice::OpenRc)
+    );
+    assert!(InitChoice::from_str("open-rc", false).is_err());
+    assert_eq!(Target::parse("prefix-file"), Ok(Target::PrefixFile));
+    assert_eq!(
+        Client::parse("udhcpc"),
+        Err("\"udhcpc\" is not one of auto, dhclient, dhcpcd".into())
+    );
+    assert_eq!(
+        FallbackNat::from_str("never", false),
+        Ok(FallbackNat::Never)
+    );
+}
+
+#[test]
+fn switches_take_what_admins_write() {
+    for yes in ["1", "yes", "YES", "true", "True", "on"] {
+        assert_eq!(parse_switch(yes), Ok(true), "{yes}");
+    }
+    for no in ["0", "no", "False", "off", "OFF", ""] {
+        assert_eq!(parse_switch(no), Ok(false), "{no}");
+    }
+    assert!(parse_switch("2").is_err());
+    assert!(parse_switch("yess").is_err());
+}
+
+#[test]
+fn an_excerpt_keeps_an_error_line_short() {
+    assert_eq!(excerpt("abc"), "\"abc\"");
+    let long = "x".repeat(100_000);
+    let cut = excerpt(&long);
+    assert!(cut.len() < 100, "{cut}");
+    assert!(cut.ends_with("... (100000 bytes)"), "{cut}");
+    assert!(parse_subnet_size(&long).unwrap_err().len() < 150);
+    // Cut on a character boundary, not inside one.
+    assert!(excerpt(&"é".repeat(100)).contains("é\"..."));
+}
