@@ -118,7 +118,7 @@ install_files() {
     for example in "$repo"/hooks/examples/post-change.d/*; do
         install -D -m 0755 "$example" "$dest$examples/$(basename "$example")"
     done
-    say "installed example post-change hooks in $examples"
+    say "installed example post-change scripts in $examples"
     if [ -d "$dest/etc/init" ]; then
         install -m 0644 "$repo/hooks/dhclient6-pd.conf" "$dest$upstart_job"
         say "installed $upstart_job (Upstart)"

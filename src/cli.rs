@@ -247,7 +247,7 @@ pub struct SettingArgs {
     #[arg(long, value_name = "DIR", env = "DOCKER_IPV6_PD_POST_CHANGE_DIR")]
     pub post_change_dir: Option<PathBuf>,
 
-    /// How long each post-change hook may run before it is killed [default: 30]
+    /// How long each post-change script may run before it is killed [default: 30]
     #[arg(long, value_name = "SECONDS",
           env = "DOCKER_IPV6_PD_POST_CHANGE_TIMEOUT", value_parser = parse_timeout)]
     pub post_change_timeout: Option<u64>,

@@ -15,7 +15,7 @@ use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under};
+use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under_root};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 fn main() -> ProcessExitCode {
@@ -60,7 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = config_file::load(
         &cli.config
             .clone()
-            .unwrap_or_else(|| under(&root, DEFAULT_CONFIG.as_ref())),
+            .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref())),
         cli.config.is_some(),
     )?;
     let settings = Settings::merge(cli.settings, config, root, cli.dry_run);

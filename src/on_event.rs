@@ -135,7 +135,7 @@ fn policy(settings: &Settings, event: &HookEvent, targets: &[TargetNow]) -> Resu
         None
     };
     let in_play = fallback.is_some_and(|f| {
-        event.is_loss() || targets.iter().any(|t| t.contents.held() == Some(f.net()))
+        event.is_loss() || targets.iter().any(|t| t.contents.subnet() == Some(f.net()))
     });
     let fallback_nat66 = in_play
         && match settings.fallback_nat {

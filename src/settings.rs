@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use ipnet::Ipv6Net;
 
 use crate::cli::SettingArgs;
-use crate::plan::target::Kind;
+use crate::plan::target::FileKind;
 
 /// Where the subnet goes when no one says otherwise: the file docker's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
@@ -18,9 +18,9 @@ pub const DEFAULT_SUBNET_SIZE: u8 = 80;
 pub const DEFAULT_SERVICE: &str = "docker";
 /// Docker's own configuration file, for `--target daemon-json`.
 pub const DEFAULT_DAEMON_JSON: &str = "/etc/docker/daemon.json";
-/// Where post-change hooks live.
+/// Where post-change scripts live.
 pub const DEFAULT_POST_CHANGE_DIR: &str = "/etc/docker-ipv6-pd/post-change.d";
-/// How long a post-change hook may run, in seconds.
+/// How long a post-change script may run, in seconds.
 pub const DEFAULT_POST_CHANGE_TIMEOUT: u64 = 30;
 /// How long a restart of docker may take, in seconds.
 pub const DEFAULT_RESTART_TIMEOUT: u64 = 120;
@@ -127,7 +127,7 @@ pub struct Settings {
     pub fallback_prefix: Option<Ipv6Net>,
     pub fallback_nat: FallbackNat,
     pub post_change_dir: PathBuf,
-    /// Seconds each post-change hook may run.
+    /// Seconds each post-change script may run.
     pub post_change_timeout: u64,
     /// Seconds a restart of docker may take before its process group is killed.
     pub restart_timeout: u64,
@@ -178,16 +178,16 @@ impl Settings {
     }
 
     /// The file a kind of target lives in.
-    pub fn path(&self, kind: Kind) -> &Path {
+    pub fn path(&self, kind: FileKind) -> &Path {
         match kind {
-            Kind::PrefixFile => &self.prefix_file,
-            Kind::DaemonJson => &self.daemon_json,
+            FileKind::PrefixFile => &self.prefix_file,
+            FileKind::DaemonJson => &self.daemon_json,
         }
     }
 }
 
 /// `path` (absolute) as seen under `root` (`--root`: a mounted system or a test's fixture).
-pub fn under(root: &Path, path: &Path) -> PathBuf {
+pub fn under_root(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }
 

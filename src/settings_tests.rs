@@ -18,7 +18,7 @@ fn defaults_apply_when_nothing_is_given() {
     assert_eq!(s.restart_timeout, 120);
     assert_eq!(s.post_change_timeout, 30);
     assert_eq!(
-        s.path(Kind::DaemonJson),
+        s.path(FileKind::DaemonJson),
         Path::new("/etc/docker/daemon.json")
     );
 }

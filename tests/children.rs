@@ -1,4 +1,4 @@
-//! The children a hook run starts (post-change hooks, the docker restart) run with limits:
+//! The children a hook run starts (post-change scripts, the docker restart) run with limits:
 //! a timeout, bounded output, no inherited descriptors, and no hooks others could plant.
 
 use std::fs;

@@ -1,4 +1,4 @@
-//! Post-change hooks: after the configured subnet changes (and only then), the executables
+//! Post-change scripts: after the configured subnet changes (and only then), the executables
 //! in `--post-change-dir` run in run-parts order, each as a child with limits (timeout,
 //! bounded output, stdin closed, no inherited descriptors). A failing or hanging hook is
 //! logged and killed; it never blocks or fails the main run. Hooks that someone other than
@@ -110,7 +110,7 @@ pub fn refusal_on_disk(dir: &Path, path: &Path) -> Option<String> {
 /// The hooks run-parts would run from `dir`: executable regular files whose names are
 /// letters, digits, `_` and `-`, in byte order. A missing directory has none. Whether each
 /// may run is [`refusal_on_disk`]'s to say.
-pub fn hooks_in(dir: &Path) -> Vec<PathBuf> {
+pub fn scripts_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -127,7 +127,7 @@ pub fn hooks_in(dir: &Path) -> Vec<PathBuf> {
 /// Runs every hook in `dir` for `change`, logging each failure; returns the outcomes.
 /// Hooks anyone but root could have changed are skipped with a warning.
 pub fn run_all(dir: &Path, change: &Change, timeout: Duration) -> Vec<(PathBuf, Outcome)> {
-    hooks_in(dir)
+    scripts_in(dir)
         .into_iter()
         .map(|hook| {
             let outcome = run_trusted(dir, &hook, change, timeout);
@@ -140,7 +140,7 @@ pub fn run_all(dir: &Path, change: &Change, timeout: Duration) -> Vec<(PathBuf, 
 fn run_trusted(dir: &Path, hook: &Path, change: &Change, timeout: Duration) -> Outcome {
     let name = hook.display();
     if let Some(why) = refusal_on_disk(dir, hook) {
-        log::warning(&format!("post-change hook {name} skipped: {why}"));
+        log::warning(&format!("post-change script {name} skipped: {why}"));
         return Outcome::Skipped(why);
     }
     let mut command = Command::new(hook);
@@ -148,14 +148,14 @@ fn run_trusted(dir: &Path, hook: &Path, change: &Change, timeout: Duration) -> O
     let finished = match child::run(command, timeout) {
         Ok(finished) => finished,
         Err(e) => {
-            log::warning(&format!("post-change hook {name} failed: {e}"));
+            log::warning(&format!("post-change script {name} failed: {e}"));
             return Outcome::Failed(e.to_string());
         }
     };
     let output = finished.output;
     match finished.ending {
         Ending::Succeeded => {
-            log::info(&format!("post-change hook {name} ran"));
+            log::info(&format!("post-change script {name} ran"));
             Outcome::Succeeded
         }
         Ending::Failed(status) => {
@@ -164,7 +164,7 @@ fn run_trusted(dir: &Path, hook: &Path, change: &Change, timeout: Duration) -> O
             } else {
                 format!("{status}: {output}")
             };
-            log::warning(&format!("post-change hook {name} failed: {why}"));
+            log::warning(&format!("post-change script {name} failed: {why}"));
             Outcome::Failed(why)
         }
         Ending::TimedOut => {
@@ -175,7 +175,7 @@ fn run_trusted(dir: &Path, hook: &Path, change: &Change, timeout: Duration) -> O
                 format!("; it printed: {output}")
             };
             log::warning(&format!(
-                "post-change hook {name} still ran after {secs}s and was killed{printed}"
+                "post-change script {name} still ran after {secs}s and was killed{printed}"
             ));
             Outcome::TimedOut
         }

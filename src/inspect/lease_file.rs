@@ -140,7 +140,7 @@ pub fn delegated(root: &Path) -> Vec<(PathBuf, LeasedPrefix)> {
     survey(root)
         .prefixes
         .into_iter()
-        .map(|(shown, p)| (crate::settings::under(root, &shown), p))
+        .map(|(shown, p)| (crate::settings::under_root(root, &shown), p))
         .collect()
 }
 
@@ -150,7 +150,7 @@ pub fn lease_files(root: &Path) -> Vec<PathBuf> {
     read::names_in(root, dir)
         .into_iter()
         .filter(|name| name.starts_with("dhclient6") && name.ends_with(".leases"))
-        .map(|name| crate::settings::under(root, &dir.join(name)))
+        .map(|name| crate::settings::under_root(root, &dir.join(name)))
         .collect()
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::bounded_read::{Links, read_regular};
-use crate::settings::under;
+use crate::settings::under_root;
 
 /// dhclient's lease files grow by one block per change until dhclient rewrites them.
 pub const LEASE_FILE_CAP: u64 = 1024 * 1024;
@@ -51,7 +51,7 @@ impl<T> Found<T> {
 /// Reads the system file `path` (absolute, as on the system) under `root`, at most `cap`
 /// bytes; a link is followed (system files often are links).
 pub fn system_file(root: &Path, path: &Path, cap: u64) -> Found<Vec<u8>> {
-    real_file(root, &under(root, path), cap)
+    real_file(root, &under_root(root, path), cap)
 }
 
 /// Reads `real`, a path already under `root`; messages show it as on the system.
@@ -74,7 +74,7 @@ pub fn on_system(root: &Path, real: &Path) -> PathBuf {
 /// The names in directory `dir` (absolute, as on the system) under `root`, sorted; none
 /// when it is missing or not a directory.
 pub fn names_in(root: &Path, dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(under(root, dir))
+    let mut names: Vec<String> = std::fs::read_dir(under_root(root, dir))
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())

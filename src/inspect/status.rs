@@ -12,7 +12,7 @@ use crate::inspect::docker_flags;
 use crate::inspect::lease_file::{self, LeasedPrefix};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
 use crate::plan::target::{Contents, files_of};
-use crate::settings::{Settings, under};
+use crate::settings::{Settings, under_root};
 
 #[path = "status_json.rs"]
 mod json;
@@ -81,7 +81,7 @@ pub fn collect(settings: &Settings) -> Status {
             }
         };
         let subnet = match Contents::parse(kind, bytes) {
-            Ok(contents) => contents.held(),
+            Ok(contents) => contents.subnet(),
             Err(invalid) => {
                 status
                     .warnings
@@ -92,7 +92,7 @@ pub fn collect(settings: &Settings) -> Status {
         status.configured.push(Configured {
             file: path.to_path_buf(),
             subnet,
-            changed: modified(&under(root, path)),
+            changed: modified(&under_root(root, path)),
         });
     }
     let flags = docker_flags::survey(root);

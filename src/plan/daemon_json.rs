@@ -60,7 +60,7 @@ impl DaemonJson {
     }
 
     /// True when the file already gives docker `subnet` with IPv6 on.
-    pub fn holds(&self, subnet: &Subnet) -> bool {
+    pub fn is_written_for(&self, subnet: &Subnet) -> bool {
         self.ipv6_enabled()
             && self.0.get(FIXED_CIDR_V6).and_then(Value::as_str) == Some(&compressed(subnet))
     }
@@ -189,12 +189,16 @@ mod tests {
     }
 
     #[test]
-    fn holds_needs_both_keys_right() {
+    fn is_written_for_needs_both_keys_right() {
         let s = subnet("2001:db8:0:100::/60");
         let json = |t: &str| DaemonJson::parse(Some(t.as_bytes())).unwrap();
-        assert!(json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:100::/80"}"#).holds(&s));
-        assert!(!json(r#"{"fixed-cidr-v6": "2001:db8:0:100::/80"}"#).holds(&s));
-        assert!(!json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:200::/80"}"#).holds(&s));
+        assert!(
+            json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:100::/80"}"#).is_written_for(&s)
+        );
+        assert!(!json(r#"{"fixed-cidr-v6": "2001:db8:0:100::/80"}"#).is_written_for(&s));
+        assert!(
+            !json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:200::/80"}"#).is_written_for(&s)
+        );
         assert_eq!(
             json(r#"{"fixed-cidr-v6": "2001:db8:0:200::/80"}"#).subnet(),
             Some("2001:db8:0:200::/80".parse().unwrap())

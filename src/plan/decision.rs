@@ -82,11 +82,11 @@ pub fn decide(
         };
     };
     let fallback = policy.fallback.map(|f| f.net());
-    let on_fallback = fallback.is_some() && targets.iter().any(|t| t.held() == fallback);
+    let on_fallback = fallback.is_some() && targets.iter().any(|t| t.subnet() == fallback);
     // The fallback subnet never holds a prefix back from returning.
     let held: Vec<Ipv6Net> = targets
         .iter()
-        .filter_map(Contents::held)
+        .filter_map(Contents::subnet)
         .filter(|h| Some(*h) != fallback)
         .collect();
     // Stay in the prefix that holds the subnet now; else take the first, in message order.
@@ -111,7 +111,7 @@ pub fn decide(
     Decision::Apply {
         prefix: chosen.prefix,
         subnet: chosen.subnet,
-        write: !targets.iter().all(|t| t.holds(&chosen.subnet)),
+        write: !targets.iter().all(|t| t.is_written_for(&chosen.subnet)),
         restart: !renewal || leaves_dead_prefix || on_fallback,
     }
 }
@@ -127,7 +127,7 @@ fn decide_loss(
     if !event.is_loss() {
         return Decision::NoPrefix;
     }
-    let held: Vec<Ipv6Net> = targets.iter().filter_map(Contents::held).collect();
+    let held: Vec<Ipv6Net> = targets.iter().filter_map(Contents::subnet).collect();
     let holder = event.old.iter().find_map(|p| {
         held.iter()
             .find(|h| p.trunc().contains(*h))

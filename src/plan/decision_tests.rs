@@ -3,7 +3,7 @@
 use super::*;
 use crate::event::HookEvent;
 use crate::event::tests::env;
-use crate::plan::target::Kind;
+use crate::plan::target::FileKind;
 use crate::settings::Client;
 
 const FILE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
@@ -145,7 +145,8 @@ fn no_prefix_does_nothing() {
 #[test]
 fn with_two_targets_any_subnet_outside_keeps_both_and_any_stale_one_is_written() {
     let e = event("2001:db8:0:100::/60", "2001:db8:0:100::/60");
-    let json = |t: &str| Contents::parse(Kind::DaemonJson, Some(t.as_bytes().to_vec())).unwrap();
+    let json =
+        |t: &str| Contents::parse(FileKind::DaemonJson, Some(t.as_bytes().to_vec())).unwrap();
     let both = [
         Contents::PrefixFile(Some(FILE_100.to_vec())),
         json(r#"{"ipv6": true, "fixed-cidr-v6": "2001:db8:0:200::/80"}"#),

@@ -15,12 +15,12 @@ use crate::event::HookEvent;
 use crate::log::Level;
 use crate::plan::decision::{Decision, LossAction, Policy, decide};
 use crate::plan::pending::Pending;
-use crate::plan::target::{Contents, Kind};
+use crate::plan::target::{Contents, FileKind};
 
 /// One target file as it is now.
 #[derive(Clone, Debug)]
 pub struct TargetNow {
-    pub kind: Kind,
+    pub kind: FileKind,
     pub path: PathBuf,
     pub contents: Contents,
 }
@@ -38,7 +38,7 @@ pub enum Effect {
     /// Replace a target file with `bytes`, which give docker `subnet` (none: taken out).
     Write {
         path: PathBuf,
-        kind: Kind,
+        kind: FileKind,
         subnet: Option<Ipv6Net>,
         bytes: Vec<u8>,
     },
@@ -84,7 +84,7 @@ pub fn plan(
 ) -> Plan {
     let contents: Vec<Contents> = targets.iter().map(|t| t.contents.clone()).collect();
     let decision = decide(event, &contents, policy, pending);
-    let before = contents.iter().find_map(Contents::held);
+    let before = contents.iter().find_map(Contents::subnet);
     let mut effects = vec![Effect::Log(level_of(&decision), decision.describe(event))];
     let (prefix, after) = match &decision {
         Decision::Apply {
@@ -98,7 +98,7 @@ pub fn plan(
                 effects.push(Effect::RecordPending(Pending::Apply(*prefix)));
             }
             effects.extend(writes(targets, Some(after), |c| {
-                (!c.holds(subnet)).then(|| c.updated(subnet))
+                (!c.is_written_for(subnet)).then(|| c.updated(subnet))
             }));
             if let Some(fallback) = policy.fallback.map(|f| f.net())
                 && policy.fallback_nat66
@@ -123,7 +123,7 @@ pub fn plan(
         } => {
             effects.push(Effect::RecordPending(Pending::Withdraw(*prefix)));
             effects.extend(writes(targets, None, |c| {
-                c.held().is_some().then(|| c.withdrawn())
+                c.subnet().is_some().then(|| c.withdrawn())
             }));
             // Docker runs without the subnet now; should the lease bring the prefix back,
             // even as a renewal, docker must restart for it.
@@ -145,7 +145,7 @@ pub fn plan(
                 effects.push(Effect::AddNat66(subnet.net()));
             }
             effects.extend(writes(targets, Some(subnet.net()), |c| {
-                (!c.holds(subnet)).then(|| c.updated(subnet))
+                (!c.is_written_for(subnet)).then(|| c.updated(subnet))
             }));
             effects.extend([Effect::RestartDocker, Effect::ClearPending]);
             (*prefix, Some(subnet.net()))
@@ -230,7 +230,7 @@ impl fmt::Display for Effect {
             ),
             Effect::Write {
                 path,
-                kind: Kind::DaemonJson,
+                kind: FileKind::DaemonJson,
                 subnet: Some(subnet),
                 ..
             } => write!(

@@ -32,7 +32,7 @@ fn expire(old: &str) -> HookEvent {
 
 fn prefix_file(bytes: Option<&[u8]>) -> TargetNow {
     TargetNow {
-        kind: Kind::PrefixFile,
+        kind: FileKind::PrefixFile,
         path: "/etc/docker/ipv6.prefix".into(),
         contents: Contents::PrefixFile(bytes.map(<[u8]>::to_vec)),
     }
@@ -40,9 +40,9 @@ fn prefix_file(bytes: Option<&[u8]>) -> TargetNow {
 
 fn daemon_json(text: &str) -> TargetNow {
     TargetNow {
-        kind: Kind::DaemonJson,
+        kind: FileKind::DaemonJson,
         path: "/etc/docker/daemon.json".into(),
-        contents: Contents::parse(Kind::DaemonJson, Some(text.as_bytes().to_vec())).unwrap(),
+        contents: Contents::parse(FileKind::DaemonJson, Some(text.as_bytes().to_vec())).unwrap(),
     }
 }
 
@@ -67,7 +67,7 @@ fn effects(plan: &Plan) -> Vec<Effect> {
 fn write_100() -> Effect {
     Effect::Write {
         path: "/etc/docker/ipv6.prefix".into(),
-        kind: Kind::PrefixFile,
+        kind: FileKind::PrefixFile,
         subnet: Some(net("2001:db8:0:100::/80")),
         bytes: LINE_100.to_vec(),
     }
@@ -165,7 +165,7 @@ fn daemon_json_is_checked_for_clashing_flags_before_it_is_written() {
     assert!(matches!(
         effects[3],
         Effect::Write {
-            kind: Kind::DaemonJson,
+            kind: FileKind::DaemonJson,
             ..
         }
     ));
@@ -186,7 +186,7 @@ fn withdraw_takes_the_subnet_out_restarts_and_remembers_the_prefix() {
             Effect::RecordPending(Pending::Withdraw(net(P100))),
             Effect::Write {
                 path: "/etc/docker/ipv6.prefix".into(),
-                kind: Kind::PrefixFile,
+                kind: FileKind::PrefixFile,
                 subnet: None,
                 bytes: Vec::new(),
             },
@@ -213,7 +213,7 @@ fn fallback_puts_the_nat_rule_in_place_before_docker_moves() {
             Effect::AddNat66(net("fd00::/80")),
             Effect::Write {
                 path: "/etc/docker/ipv6.prefix".into(),
-                kind: Kind::PrefixFile,
+                kind: FileKind::PrefixFile,
                 subnet: Some(net("fd00::/80")),
                 bytes: LINE_ULA.to_vec(),
             },

@@ -9,17 +9,17 @@ use crate::settings::Target;
 use crate::subnet::{Subnet, parse_file_contents};
 
 /// The files `target` writes, in the order they are written.
-pub fn files_of(target: Target) -> &'static [Kind] {
+pub fn files_of(target: Target) -> &'static [FileKind] {
     match target {
-        Target::PrefixFile => &[Kind::PrefixFile],
-        Target::DaemonJson => &[Kind::DaemonJson],
-        Target::Both => &[Kind::PrefixFile, Kind::DaemonJson],
+        Target::PrefixFile => &[FileKind::PrefixFile],
+        Target::DaemonJson => &[FileKind::DaemonJson],
+        Target::Both => &[FileKind::PrefixFile, FileKind::DaemonJson],
     }
 }
 
 /// One kind of file the subnet is written to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum FileKind {
     PrefixFile,
     DaemonJson,
 }
@@ -36,15 +36,15 @@ pub enum Contents {
 impl Contents {
     /// Parses a file's bytes as the given kind; daemon.json that is not a JSON object is
     /// refused, so it is never overwritten.
-    pub fn parse(kind: Kind, bytes: Option<Vec<u8>>) -> Result<Contents, InvalidDaemonJson> {
+    pub fn parse(kind: FileKind, bytes: Option<Vec<u8>>) -> Result<Contents, InvalidDaemonJson> {
         match kind {
-            Kind::PrefixFile => Ok(Contents::PrefixFile(bytes)),
-            Kind::DaemonJson => DaemonJson::parse(bytes.as_deref()).map(Contents::DaemonJson),
+            FileKind::PrefixFile => Ok(Contents::PrefixFile(bytes)),
+            FileKind::DaemonJson => DaemonJson::parse(bytes.as_deref()).map(Contents::DaemonJson),
         }
     }
 
     /// The valid subnet the file gives docker now, if any.
-    pub fn held(&self) -> Option<Ipv6Net> {
+    pub fn subnet(&self) -> Option<Ipv6Net> {
         match self {
             Contents::PrefixFile(bytes) => bytes.as_deref().and_then(parse_file_contents),
             Contents::DaemonJson(json) => json.subnet(),
@@ -52,10 +52,10 @@ impl Contents {
     }
 
     /// True when the file is already exactly what we would write for `subnet`.
-    pub fn holds(&self, subnet: &Subnet) -> bool {
+    pub fn is_written_for(&self, subnet: &Subnet) -> bool {
         match self {
             Contents::PrefixFile(bytes) => bytes.as_deref() == Some(subnet.file_line().as_bytes()),
-            Contents::DaemonJson(json) => json.holds(subnet),
+            Contents::DaemonJson(json) => json.is_written_for(subnet),
         }
     }
 
@@ -88,31 +88,31 @@ mod tests {
     #[test]
     fn prefix_file_contents() {
         let line = subnet().file_line().into_bytes();
-        let c = Contents::parse(Kind::PrefixFile, Some(line.clone())).unwrap();
-        assert!(c.holds(&subnet()));
-        assert_eq!(c.held(), Some("2001:db8:0:100::/80".parse().unwrap()));
+        let c = Contents::parse(FileKind::PrefixFile, Some(line.clone())).unwrap();
+        assert!(c.is_written_for(&subnet()));
+        assert_eq!(c.subnet(), Some("2001:db8:0:100::/80".parse().unwrap()));
         assert_eq!(c.updated(&subnet()), line);
-        let c = Contents::parse(Kind::PrefixFile, None).unwrap();
-        assert!(!c.holds(&subnet()));
-        assert_eq!(c.held(), None);
+        let c = Contents::parse(FileKind::PrefixFile, None).unwrap();
+        assert!(!c.is_written_for(&subnet()));
+        assert_eq!(c.subnet(), None);
     }
 
     #[test]
     fn daemon_json_contents() {
-        let c = Contents::parse(Kind::DaemonJson, None).unwrap();
-        assert!(!c.holds(&subnet()));
+        let c = Contents::parse(FileKind::DaemonJson, None).unwrap();
+        assert!(!c.is_written_for(&subnet()));
         let written = c.updated(&subnet());
-        let c = Contents::parse(Kind::DaemonJson, Some(written)).unwrap();
-        assert!(c.holds(&subnet()));
-        assert_eq!(c.held(), Some("2001:db8:0:100::/80".parse().unwrap()));
-        assert!(Contents::parse(Kind::DaemonJson, Some(b"{".to_vec())).is_err());
+        let c = Contents::parse(FileKind::DaemonJson, Some(written)).unwrap();
+        assert!(c.is_written_for(&subnet()));
+        assert_eq!(c.subnet(), Some("2001:db8:0:100::/80".parse().unwrap()));
+        assert!(Contents::parse(FileKind::DaemonJson, Some(b"{".to_vec())).is_err());
     }
 
     #[test]
     fn target_names() {
         assert_eq!(
             files_of(Target::parse("both").unwrap()),
-            [Kind::PrefixFile, Kind::DaemonJson]
+            [FileKind::PrefixFile, FileKind::DaemonJson]
         );
         assert_eq!(Target::parse("daemon-json"), Ok(Target::DaemonJson));
         assert!(Target::parse("json").is_err());

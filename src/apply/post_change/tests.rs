@@ -1,4 +1,4 @@
-//! Tests of the post-change hooks: which run, in what order, with what, and which are refused.
+//! Tests of the post-change scripts: which run, in what order, with what, and which are refused.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Instant;
@@ -20,12 +20,12 @@ fn only_executables_with_run_parts_names_in_order() {
     script(dir.path(), "30-c.sh", "true");
     script(dir.path(), "40-d~", "true");
     fs::write(dir.path().join("50-e"), "not executable").unwrap();
-    let names: Vec<String> = hooks_in(dir.path())
+    let names: Vec<String> = scripts_in(dir.path())
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["10-a", "20-b"]);
-    assert!(hooks_in(&dir.path().join("missing")).is_empty());
+    assert!(scripts_in(&dir.path().join("missing")).is_empty());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crate::inspect::docker_flags::Survey;
 use crate::inspect::lease_file::Leases;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::{Contents, Kind};
+use crate::plan::target::{Contents, FileKind};
 
 /// The directory dhclient-script runs its enter hooks from.
 pub const HOOKS_DIR: &str = "/etc/dhcp/dhclient-enter-hooks.d";
@@ -46,7 +46,7 @@ pub struct Facts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setup {
     /// The files the target writes.
-    pub kinds: Vec<Kind>,
+    pub kinds: Vec<FileKind>,
     pub subnet_size: u8,
     /// The prefix file, as on the system.
     pub prefix_file: String,
@@ -73,7 +73,7 @@ pub struct Shim {
 /// One file the target writes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetFile {
-    pub kind: Kind,
+    pub kind: FileKind,
     /// Its path, as on the system.
     pub shown: String,
     /// What it holds: a missing prefix file is `Missing`, a missing daemon.json an empty

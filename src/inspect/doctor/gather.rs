@@ -12,8 +12,8 @@ use crate::inspect::doctor::facts::{
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::{Contents, Kind, files_of};
-use crate::settings::{Settings, under};
+use crate::plan::target::{Contents, FileKind, files_of};
+use crate::settings::{Settings, under_root};
 
 /// Looks at everything doctor judges.
 pub fn gather(settings: &Settings) -> Facts {
@@ -46,14 +46,17 @@ fn hooks(root: &Path) -> Vec<HookFile> {
     read::names_in(root, Path::new(HOOKS_DIR))
         .into_iter()
         .map(|name| Path::new(HOOKS_DIR).join(name))
-        .filter(|path| !under(root, path).is_dir())
+        .filter(|path| !under_root(root, path).is_dir())
         .map(|path| {
             let text = read::system_file(root, &path, CONFIG_CAP)
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
             let shim = match &text {
                 Found::Read(text) if text.contains("docker-ipv6-pd") => {
                     shim_binary(text).map(|binary| Shim {
-                        executable: run_parts::is_executable_file(&under(root, Path::new(binary))),
+                        executable: run_parts::is_executable_file(&under_root(
+                            root,
+                            Path::new(binary),
+                        )),
                         binary: binary.to_string(),
                     })
                 }
@@ -110,9 +113,9 @@ fn targets(
         .map(|&kind| {
             let path = settings.path(kind);
             let contents = match kind {
-                Kind::PrefixFile => read::system_file(root, path, CONFIG_CAP)
+                FileKind::PrefixFile => read::system_file(root, path, CONFIG_CAP)
                     .map(|bytes| Contents::PrefixFile(Some(bytes))),
-                Kind::DaemonJson => match daemon_json {
+                FileKind::DaemonJson => match daemon_json {
                     Found::Read(Ok(json)) => Found::Read(Contents::DaemonJson(json.clone())),
                     Found::Read(Err(why)) | Found::Unreadable(why) => {
                         Found::Unreadable(why.clone())

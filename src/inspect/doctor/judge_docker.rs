@@ -9,7 +9,7 @@ use crate::inspect::doctor::facts::Facts;
 use crate::inspect::doctor::judge::MAKE_IT_REGULAR;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json;
-use crate::plan::target::{Contents, Kind};
+use crate::plan::target::{Contents, FileKind};
 
 /// Reports where docker gets its IPv6 settings and every conflict.
 pub fn wiring(facts: &Facts, report: &mut Report) {
@@ -73,7 +73,7 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
         }
     }
     let kinds = &facts.setup.kinds;
-    if kinds.contains(&Kind::DaemonJson)
+    if kinds.contains(&FileKind::DaemonJson)
         && json.and_then(|j| j.get_bool(daemon_json::IPV6)) == Some(false)
     {
         report.warning(
@@ -105,7 +105,7 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
         .sources
         .iter()
         .any(|s| s.words.iter().any(|w| w.contains(prefix_file.as_str())));
-    if kinds.contains(&Kind::PrefixFile) && !read_by_flags && !from_json && !unknown {
+    if kinds.contains(&FileKind::PrefixFile) && !read_by_flags && !from_json && !unknown {
         report.warning(
             format!("the hook writes the subnet to {prefix_file}, but neither DOCKER_OPTS nor a docker.service override reads that file"),
             Some(format!("--fixed-cidr-v6=$(cat {prefix_file}) in DOCKER_OPTS or the ExecStart override, or `target = daemon-json`")),
@@ -127,7 +127,7 @@ pub fn subnets(facts: &Facts, report: &mut Report) {
                 );
                 continue;
             }
-            (Found::Unreadable(why), Kind::PrefixFile) => {
+            (Found::Unreadable(why), FileKind::PrefixFile) => {
                 report.problem(
                     why.clone(),
                     "remove it: the hook writes it again at the next DHCPv6 event",
@@ -135,9 +135,9 @@ pub fn subnets(facts: &Facts, report: &mut Report) {
                 continue;
             }
             // daemon.json that cannot be read or parsed is reported with docker's wiring.
-            (Found::Unreadable(_), Kind::DaemonJson) => continue,
+            (Found::Unreadable(_), FileKind::DaemonJson) => continue,
         };
-        match (contents.held(), contents) {
+        match (contents.subnet(), contents) {
             (Some(net), Contents::PrefixFile(_)) => {
                 report.ok(format!("{shown} holds {net}"));
                 configured.push((shown, net));

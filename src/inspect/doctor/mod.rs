@@ -16,7 +16,7 @@ mod judge_docker;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub enum Verdict {
     /// As it should be.
     Ok,
     /// Odd, or not yet in place, but nothing is broken.
@@ -28,7 +28,7 @@ pub enum Level {
 /// One line of the report, with the fix when something is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    pub level: Level,
+    pub verdict: Verdict,
     /// What was found, in one line.
     pub message: String,
     /// What to do about it, for warnings and problems.
@@ -42,22 +42,22 @@ pub struct Report(pub Vec<Finding>);
 impl Report {
     /// Adds a check that came out right.
     pub(crate) fn ok(&mut self, message: impl Into<String>) {
-        self.push(Level::Ok, message.into(), None);
+        self.push(Verdict::Ok, message.into(), None);
     }
 
     /// Adds something odd, with a fix when there is one.
     pub(crate) fn warning(&mut self, message: impl Into<String>, fix: Option<String>) {
-        self.push(Level::Warning, message.into(), fix);
+        self.push(Verdict::Warning, message.into(), fix);
     }
 
     /// Adds something broken, with its fix.
     pub(crate) fn problem(&mut self, message: impl Into<String>, fix: impl Into<String>) {
-        self.push(Level::Problem, message.into(), Some(fix.into()));
+        self.push(Verdict::Problem, message.into(), Some(fix.into()));
     }
 
-    fn push(&mut self, level: Level, message: String, fix: Option<String>) {
+    fn push(&mut self, verdict: Verdict, message: String, fix: Option<String>) {
         self.0.push(Finding {
-            level,
+            verdict,
             message,
             fix,
         });
@@ -65,25 +65,33 @@ impl Report {
 
     /// True when any check found a problem (doctor then exits non-zero).
     pub fn has_problem(&self) -> bool {
-        self.0.iter().any(|f| f.level == Level::Problem)
+        self.0.iter().any(|f| f.verdict == Verdict::Problem)
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for finding in &self.0 {
-            let label = match finding.level {
-                Level::Ok => "ok",
-                Level::Warning => "warning",
-                Level::Problem => "problem",
+            let label = match finding.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Warning => "warning",
+                Verdict::Problem => "problem",
             };
             writeln!(f, "{label:<8} {}", finding.message)?;
             if let Some(fix) = &finding.fix {
                 writeln!(f, "{:<8} fix: {fix}", "")?;
             }
         }
-        let problems = self.0.iter().filter(|f| f.level == Level::Problem).count();
-        let warnings = self.0.iter().filter(|f| f.level == Level::Warning).count();
+        let problems = self
+            .0
+            .iter()
+            .filter(|f| f.verdict == Verdict::Problem)
+            .count();
+        let warnings = self
+            .0
+            .iter()
+            .filter(|f| f.verdict == Verdict::Warning)
+            .count();
         writeln!(f, "{problems} problem(s), {warnings} warning(s)")
     }
 }

@@ -9,7 +9,7 @@ use crate::inspect::docker_flags::{FlagSource, Survey};
 use crate::inspect::lease_file::{LeasedPrefix, Leases};
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::{Contents, Kind};
+use crate::plan::target::{Contents, FileKind};
 
 const PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
 const DAEMON_JSON: &str = "/etc/docker/daemon.json";
@@ -44,7 +44,7 @@ fn docker_opts_source() -> FlagSource {
 
 fn prefix_file(bytes: Found<Vec<u8>>) -> TargetFile {
     TargetFile {
-        kind: Kind::PrefixFile,
+        kind: FileKind::PrefixFile,
         shown: PREFIX_FILE.into(),
         contents: bytes.map(|b| Contents::PrefixFile(Some(b))),
     }
@@ -54,7 +54,7 @@ fn prefix_file(bytes: Found<Vec<u8>>) -> TargetFile {
 fn healthy() -> Facts {
     Facts {
         setup: Setup {
-            kinds: vec![Kind::PrefixFile],
+            kinds: vec![FileKind::PrefixFile],
             subnet_size: 80,
             prefix_file: PREFIX_FILE.into(),
             daemon_json: DAEMON_JSON.into(),
@@ -94,41 +94,44 @@ fn healthy() -> Facts {
 /// daemon.json as the only target, holding `json`.
 fn daemon_json_target(facts: &mut Facts, json: &str) {
     let parsed = DaemonJson::parse(Some(json.as_bytes())).unwrap();
-    facts.setup.kinds = vec![Kind::DaemonJson];
+    facts.setup.kinds = vec![FileKind::DaemonJson];
     facts.daemon_json = Found::Read(Ok(parsed.clone()));
     facts.targets = vec![TargetFile {
-        kind: Kind::DaemonJson,
+        kind: FileKind::DaemonJson,
         shown: DAEMON_JSON.into(),
         contents: Found::Read(Contents::DaemonJson(parsed)),
     }];
     facts.flags.sources.clear();
 }
 
-fn with(level: Level, report: &Report, part: &str) -> Option<Finding> {
+fn with(verdict: Verdict, report: &Report, part: &str) -> Option<Finding> {
     report
         .0
         .iter()
-        .find(|f| f.level == level && f.message.contains(part))
+        .find(|f| f.verdict == verdict && f.message.contains(part))
         .cloned()
 }
 
 #[track_caller]
-fn has(level: Level, report: &Report, part: &str) -> Finding {
-    with(level, report, part).unwrap_or_else(|| panic!("no {level:?} {part:?} in:\n{report}"))
+fn has(verdict: Verdict, report: &Report, part: &str) -> Finding {
+    with(verdict, report, part).unwrap_or_else(|| panic!("no {verdict:?} {part:?} in:\n{report}"))
 }
 
 #[test]
 fn a_healthy_machine_has_only_ok_findings() {
     let report = judge(&healthy());
-    assert!(report.0.iter().all(|f| f.level == Level::Ok), "{report}");
+    assert!(
+        report.0.iter().all(|f| f.verdict == Verdict::Ok),
+        "{report}"
+    );
     has(
-        Level::Ok,
+        Verdict::Ok,
         &report,
         "/etc/docker/ipv6.prefix holds 2001:db8:0:100::/80",
     );
-    has(Level::Ok, &report, "lies inside the delegated prefix");
+    has(Verdict::Ok, &report, "lies inside the delegated prefix");
     has(
-        Level::Ok,
+        Verdict::Ok,
         &report,
         "docker.io 20.10.24 works with /80 subnets",
     );
@@ -140,7 +143,7 @@ fn daemon_json_with_ipv6_false_is_turned_on_by_the_hook() {
     daemon_json_target(&mut facts, r#"{"ipv6": false}"#);
     let report = judge(&facts);
     let warning = has(
-        Level::Warning,
+        Verdict::Warning,
         &report,
         "has \"ipv6\": false, which the hook turns to true",
     );
@@ -154,7 +157,7 @@ fn daemon_json_with_ipv6_false_is_turned_on_by_the_hook() {
     let mut facts = healthy();
     facts.daemon_json = Found::Read(Ok(DaemonJson::parse(Some(br#"{"ipv6": false}"#)).unwrap()));
     assert_eq!(
-        with(Level::Warning, &judge(&facts), "\"ipv6\": false"),
+        with(Verdict::Warning, &judge(&facts), "\"ipv6\": false"),
         None
     );
 }
@@ -166,12 +169,12 @@ fn a_missing_prefix_file_is_not_also_called_written() {
     facts.flags.sources.clear();
     let report = judge(&facts);
     has(
-        Level::Warning,
+        Verdict::Warning,
         &report,
         "/etc/docker/ipv6.prefix does not exist yet",
     );
     has(
-        Level::Warning,
+        Verdict::Warning,
         &report,
         "the hook writes the subnet to /etc/docker/ipv6.prefix, but neither",
     );
@@ -196,7 +199,7 @@ fn files_that_are_not_regular_are_problems_named_by_path() {
         "/var/lib/dhcp/dhclient6.leases",
         PREFIX_FILE,
     ] {
-        let problem = has(Level::Problem, &report, &fifo(path));
+        let problem = has(Verdict::Problem, &report, &fifo(path));
         assert!(problem.fix.is_some());
     }
 }
@@ -210,17 +213,21 @@ fn options_that_cannot_be_told_are_a_warning_not_a_missing_subnet() {
     ];
     let report = judge(&facts);
     has(
-        Level::Warning,
+        Verdict::Warning,
         &report,
         "cannot tell which flags /etc/default/docker",
     );
     assert_eq!(
-        with(Level::Problem, &report, "docker gets no IPv6 subnet"),
+        with(Verdict::Problem, &report, "docker gets no IPv6 subnet"),
         None,
         "{report}"
     );
     facts.flags.cannot_tell.clear();
-    has(Level::Problem, &judge(&facts), "docker gets no IPv6 subnet");
+    has(
+        Verdict::Problem,
+        &judge(&facts),
+        "docker gets no IPv6 subnet",
+    );
 }
 
 #[test]
@@ -229,17 +236,17 @@ fn hook_names_and_shims() {
     facts.hooks[0].name = "docker-ipv6.sh".into();
     let report = judge(&facts);
     has(
-        Level::Problem,
+        Verdict::Problem,
         &report,
         "docker-ipv6.sh is ignored: run-parts",
     );
-    has(Level::Problem, &report, "no docker-ipv6-pd hook");
+    has(Verdict::Problem, &report, "no docker-ipv6-pd hook");
     facts.hooks[0].name = "docker-ipv6.replaced-by-docker-ipv6-pd".into();
-    assert_eq!(with(Level::Problem, &judge(&facts), "is ignored"), None);
+    assert_eq!(with(Verdict::Problem, &judge(&facts), "is ignored"), None);
     let mut facts = healthy();
     facts.hooks[0].shim.as_mut().unwrap().executable = false;
     has(
-        Level::Problem,
+        Verdict::Problem,
         &judge(&facts),
         "calls /usr/sbin/docker-ipv6-pd, which is missing",
     );
@@ -250,7 +257,7 @@ fn dhcp_client_sysctls_and_running_dockerd() {
     let mut facts = healthy();
     facts.processes[0].1 = ["dhclient", "-6", "eth0"].map(String::from).to_vec();
     has(
-        Level::Problem,
+        Verdict::Problem,
         &judge(&facts),
         "dhclient -6 runs without -P (pid 100)",
     );
@@ -259,13 +266,13 @@ fn dhcp_client_sysctls_and_running_dockerd() {
         .accept_ra
         .insert("eth0".into(), Found::Read("1".into()));
     has(
-        Level::Problem,
+        Verdict::Problem,
         &judge(&facts),
         "accept_ra=1 with forwarding on",
     );
     facts.accept_ra.clear();
     has(
-        Level::Warning,
+        Verdict::Warning,
         &judge(&facts),
         "cannot read net.ipv6.conf.eth0.accept_ra",
     );
@@ -276,7 +283,7 @@ fn dhcp_client_sysctls_and_running_dockerd() {
         words: Vec::new(),
     });
     has(
-        Level::Problem,
+        Verdict::Problem,
         &judge(&facts),
         "the running dockerd (pid 200) uses 2001:db8:0:200::/80, but /etc/docker/ipv6.prefix holds 2001:db8:0:100::/80",
     );
@@ -287,14 +294,14 @@ fn old_docker_and_long_subnets() {
     let mut facts = healthy();
     facts.setup.subnet_size = 96;
     has(
-        Level::Problem,
+        Verdict::Problem,
         &judge(&facts),
         "docker.io 20.10.24 gives default-bridge containers",
     );
     facts.docker_package =
         Found::Unreadable("/var/lib/dpkg/status is larger than 33554432 bytes".into());
     has(
-        Level::Warning,
+        Verdict::Warning,
         &judge(&facts),
         "cannot tell which docker is installed: /var/lib/dpkg/status is larger",
     );
