@@ -9,7 +9,9 @@ use clap::{ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, Valu
 use ipnet::Ipv6Net;
 
 use crate::settings::{
-    Client, FallbackNat, InitChoice, OnLoss, Target, parse_fallback_prefix, parse_service,
+    Client, DEFAULT_DAEMON_JSON, DEFAULT_POST_CHANGE_DIR, DEFAULT_POST_CHANGE_TIMEOUT,
+    DEFAULT_PREFIX_FILE, DEFAULT_RESTART_TIMEOUT, DEFAULT_SERVICE, DEFAULT_SUBNET_SIZE,
+    FallbackNat, InitChoice, OnLoss, Settings, Target, parse_fallback_prefix, parse_service,
     parse_subnet_size, parse_switch, parse_timeout,
 };
 
@@ -317,6 +319,40 @@ pub fn setting_args() -> Vec<clap::Arg> {
         .get_arguments()
         .cloned()
         .collect()
+}
+
+/// The settings of a run: `first` (the command line with the environment) wins over `second`
+/// (the configuration file), which wins over the built-in defaults.
+pub fn merge(first: SettingArgs, second: SettingArgs, root: PathBuf, dry_run: bool) -> Settings {
+    let path = |value: Option<PathBuf>, default: &str| value.unwrap_or_else(|| default.into());
+    Settings {
+        prefix_file: path(
+            first.prefix_file.or(second.prefix_file),
+            DEFAULT_PREFIX_FILE,
+        ),
+        subnet_size: (first.subnet_size.or(second.subnet_size)).unwrap_or(DEFAULT_SUBNET_SIZE),
+        service: (first.service.or(second.service)).unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
+        init: first.init.or(second.init).unwrap_or(InitChoice::Auto),
+        target: first.target.or(second.target).unwrap_or(Target::PrefixFile),
+        daemon_json: path(
+            first.daemon_json.or(second.daemon_json),
+            DEFAULT_DAEMON_JSON,
+        ),
+        client: first.client.or(second.client).unwrap_or(Client::Auto),
+        on_loss: first.on_loss.or(second.on_loss).unwrap_or(OnLoss::Keep),
+        fallback_prefix: first.fallback_prefix.or(second.fallback_prefix),
+        fallback_nat: (first.fallback_nat.or(second.fallback_nat)).unwrap_or(FallbackNat::Auto),
+        post_change_dir: path(
+            first.post_change_dir.or(second.post_change_dir),
+            DEFAULT_POST_CHANGE_DIR,
+        ),
+        post_change_timeout: (first.post_change_timeout.or(second.post_change_timeout))
+            .unwrap_or(DEFAULT_POST_CHANGE_TIMEOUT),
+        restart_timeout: (first.restart_timeout.or(second.restart_timeout))
+            .unwrap_or(DEFAULT_RESTART_TIMEOUT),
+        root,
+        dry_run,
+    }
 }
 
 #[cfg(test)]

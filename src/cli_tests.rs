@@ -2,6 +2,9 @@
 
 use super::*;
 use clap::CommandFactory;
+use std::path::Path;
+
+use crate::settings::FileKind;
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("docker-ipv6-pd").chain(args.iter().copied()))
@@ -83,4 +86,44 @@ fn each_subcommand_keeps_its_own_description() {
     let status = definition.find_subcommand("status").unwrap();
     assert!(status.get_arguments().any(|a| a.get_id() == "subnet_size"));
     assert!(status.get_arguments().all(|a| a.get_env().is_none()));
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_given() {
+    let s = merge(
+        SettingArgs::default(),
+        SettingArgs::default(),
+        "/".into(),
+        false,
+    );
+    assert_eq!(s.prefix_file, PathBuf::from("/etc/docker/ipv6.prefix"));
+    assert_eq!(s.subnet_size, 80);
+    assert_eq!(s.service, "docker");
+    assert_eq!(s.init, InitChoice::Auto);
+    assert_eq!(s.target, Target::PrefixFile);
+    assert_eq!(s.restart_timeout, 120);
+    assert_eq!(s.post_change_timeout, 30);
+    assert_eq!(
+        s.path(FileKind::DaemonJson),
+        Path::new("/etc/docker/daemon.json")
+    );
+}
+
+#[test]
+fn the_first_layer_wins_per_setting() {
+    let first = SettingArgs {
+        subnet_size: Some(64),
+        ..SettingArgs::default()
+    };
+    let second = SettingArgs {
+        subnet_size: Some(72),
+        service: Some("moby".into()),
+        restart_timeout: Some(5),
+        ..SettingArgs::default()
+    };
+    let s = merge(first, second, "/".into(), true);
+    assert_eq!(s.subnet_size, 64);
+    assert_eq!(s.service, "moby");
+    assert_eq!(s.restart_timeout, 5);
+    assert!(s.dry_run);
 }

@@ -15,7 +15,7 @@ use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::settings::{DEFAULT_CONFIG, Settings, under_root};
+use docker_ipv6_pd::settings::{DEFAULT_CONFIG, under_root};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 fn main() -> ProcessExitCode {
@@ -63,7 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref())),
         cli.config.is_some(),
     )?;
-    let settings = Settings::merge(cli.settings, config, root, cli.dry_run);
+    let settings = cli::merge(cli.settings, config, root, cli.dry_run);
     let mut out = io::stdout().lock();
     let written = match cli.command {
         None => {

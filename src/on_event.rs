@@ -16,12 +16,13 @@ use crate::bounded_read::{Links, read_regular};
 use crate::error::ConfigError;
 use crate::event::HookEvent;
 use crate::event::env::Env;
+use crate::inspect::docker_flags;
 use crate::log;
 use crate::plan::daemon_json::DaemonJson;
 use crate::plan::decision::Policy;
 use crate::plan::effect::{Effect, Plan, SubnetChange, TargetNow, plan};
 use crate::plan::pending::Pending;
-use crate::plan::target::{Contents, files_of};
+use crate::plan::target::Contents;
 use crate::settings::{FallbackNat, InitChoice, OnLoss, Settings};
 use crate::subnet::Subnet;
 
@@ -51,7 +52,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             init: init_system(settings),
             restart_timeout: Duration::from_secs(settings.restart_timeout),
             service: &settings.service,
-            root: &settings.root,
+            refuse_dockerd_flags: &|| docker_flags::refuse_conflicts(&settings.root),
         };
         runner.carry_out(&plan.effects)?;
         drop(locks);
@@ -168,7 +169,9 @@ fn docker_masquerades(settings: &Settings, targets: &[TargetNow]) -> bool {
 
 /// The target files, each followed through its links to the file that is written.
 fn target_files(settings: &Settings) -> Result<Vec<AtomicFile>> {
-    files_of(settings.target)
+    settings
+        .target
+        .files()
         .iter()
         .map(|&kind| AtomicFile::resolve(settings.path(kind)))
         .collect()
@@ -185,7 +188,9 @@ fn lock_all(files: &[AtomicFile]) -> Result<Vec<DirLock>> {
 
 /// Each target file as it is now.
 fn read_all(settings: &Settings, files: &[AtomicFile]) -> Result<Vec<TargetNow>> {
-    files_of(settings.target)
+    settings
+        .target
+        .files()
         .iter()
         .zip(files)
         .map(|(&kind, file)| {

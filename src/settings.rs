@@ -1,14 +1,11 @@
-//! The settings a run works with, merged from the command line, the environment and the
-//! configuration file, in that order of precedence, over built-in defaults; and the values
-//! each setting takes. The options themselves are declared once, in `crate::cli`.
+//! The settings a run works with, as plain values with no trace of where each came from, and
+//! the values each setting takes. The options themselves are declared once, in `crate::cli`,
+//! which also merges the command line, the environment and the configuration file into them.
 
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use ipnet::Ipv6Net;
-
-use crate::cli::SettingArgs;
-use crate::plan::target::FileKind;
 
 /// Where the subnet goes when no one says otherwise: the file docker's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
@@ -138,50 +135,29 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// `first` wins over `second`, which wins over the defaults.
-    pub fn merge(
-        first: SettingArgs,
-        second: SettingArgs,
-        root: PathBuf,
-        dry_run: bool,
-    ) -> Settings {
-        let path = |value: Option<PathBuf>, default: &str| value.unwrap_or_else(|| default.into());
-        Settings {
-            prefix_file: path(
-                first.prefix_file.or(second.prefix_file),
-                DEFAULT_PREFIX_FILE,
-            ),
-            subnet_size: (first.subnet_size.or(second.subnet_size)).unwrap_or(DEFAULT_SUBNET_SIZE),
-            service: (first.service.or(second.service))
-                .unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
-            init: first.init.or(second.init).unwrap_or(InitChoice::Auto),
-            target: first.target.or(second.target).unwrap_or(Target::PrefixFile),
-            daemon_json: path(
-                first.daemon_json.or(second.daemon_json),
-                DEFAULT_DAEMON_JSON,
-            ),
-            client: first.client.or(second.client).unwrap_or(Client::Auto),
-            on_loss: first.on_loss.or(second.on_loss).unwrap_or(OnLoss::Keep),
-            fallback_prefix: first.fallback_prefix.or(second.fallback_prefix),
-            fallback_nat: (first.fallback_nat.or(second.fallback_nat)).unwrap_or(FallbackNat::Auto),
-            post_change_dir: path(
-                first.post_change_dir.or(second.post_change_dir),
-                DEFAULT_POST_CHANGE_DIR,
-            ),
-            post_change_timeout: (first.post_change_timeout.or(second.post_change_timeout))
-                .unwrap_or(DEFAULT_POST_CHANGE_TIMEOUT),
-            restart_timeout: (first.restart_timeout.or(second.restart_timeout))
-                .unwrap_or(DEFAULT_RESTART_TIMEOUT),
-            root,
-            dry_run,
-        }
-    }
-
     /// The file a kind of target lives in.
     pub fn path(&self, kind: FileKind) -> &Path {
         match kind {
             FileKind::PrefixFile => &self.prefix_file,
             FileKind::DaemonJson => &self.daemon_json,
+        }
+    }
+}
+
+/// One kind of file the subnet is written to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    PrefixFile,
+    DaemonJson,
+}
+
+impl Target {
+    /// The files this target writes, in the order they are written.
+    pub fn files(self) -> &'static [FileKind] {
+        match self {
+            Target::PrefixFile => &[FileKind::PrefixFile],
+            Target::DaemonJson => &[FileKind::DaemonJson],
+            Target::Both => &[FileKind::PrefixFile, FileKind::DaemonJson],
         }
     }
 }

@@ -3,46 +3,6 @@
 use super::*;
 
 #[test]
-fn defaults_apply_when_nothing_is_given() {
-    let s = Settings::merge(
-        SettingArgs::default(),
-        SettingArgs::default(),
-        "/".into(),
-        false,
-    );
-    assert_eq!(s.prefix_file, PathBuf::from("/etc/docker/ipv6.prefix"));
-    assert_eq!(s.subnet_size, 80);
-    assert_eq!(s.service, "docker");
-    assert_eq!(s.init, InitChoice::Auto);
-    assert_eq!(s.target, Target::PrefixFile);
-    assert_eq!(s.restart_timeout, 120);
-    assert_eq!(s.post_change_timeout, 30);
-    assert_eq!(
-        s.path(FileKind::DaemonJson),
-        Path::new("/etc/docker/daemon.json")
-    );
-}
-
-#[test]
-fn the_first_layer_wins_per_setting() {
-    let first = SettingArgs {
-        subnet_size: Some(64),
-        ..SettingArgs::default()
-    };
-    let second = SettingArgs {
-        subnet_size: Some(72),
-        service: Some("moby".into()),
-        restart_timeout: Some(5),
-        ..SettingArgs::default()
-    };
-    let s = Settings::merge(first, second, "/".into(), true);
-    assert_eq!(s.subnet_size, 64);
-    assert_eq!(s.service, "moby");
-    assert_eq!(s.restart_timeout, 5);
-    assert!(s.dry_run);
-}
-
-#[test]
 fn validators_refuse_what_would_be_unsafe_or_meaningless() {
     assert_eq!(parse_subnet_size("80"), Ok(80));
     assert!(parse_subnet_size("0").is_err());
@@ -105,4 +65,14 @@ fn an_excerpt_keeps_an_error_line_short() {
     assert!(parse_subnet_size(&long).unwrap_err().len() < 150);
     // Cut on a character boundary, not inside one.
     assert!(excerpt(&"é".repeat(100)).contains("é\"..."));
+}
+
+#[test]
+fn target_names_and_the_files_each_writes() {
+    assert_eq!(
+        Target::parse("both").unwrap().files(),
+        [FileKind::PrefixFile, FileKind::DaemonJson]
+    );
+    assert_eq!(Target::parse("daemon-json"), Ok(Target::DaemonJson));
+    assert!(Target::parse("json").is_err());
 }

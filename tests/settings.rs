@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use docker_ipv6_pd::cli::{SettingArgs, setting_args};
 use docker_ipv6_pd::config_file;
-use docker_ipv6_pd::settings::Settings;
 
 use crate::util::*;
 
@@ -58,7 +57,7 @@ fn every_setting_is_an_option_a_variable_and_a_key_and_the_man_page_names_all_th
 
 #[test]
 fn the_default_each_help_names_is_the_built_in_default() {
-    let built_in = Settings::merge(
+    let built_in = docker_ipv6_pd::cli::merge(
         SettingArgs::default(),
         SettingArgs::default(),
         "/".into(),
@@ -70,7 +69,8 @@ fn the_default_each_help_names_is_the_built_in_default() {
         let default = default_in_help(&arg);
         match config_file::parse(format!("{key} = {default}").as_bytes()) {
             Ok(layer) => {
-                let merged = Settings::merge(layer, SettingArgs::default(), "/".into(), false);
+                let merged =
+                    docker_ipv6_pd::cli::merge(layer, SettingArgs::default(), "/".into(), false);
                 assert_eq!(merged, built_in, "{key}: help says {default}");
             }
             Err(_) => not_literal.push(key.to_string()),

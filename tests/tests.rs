@@ -16,6 +16,7 @@ mod hook_run;
 mod hostile_events;
 mod hostile_files;
 mod install;
+mod layout;
 mod loss;
 mod settings;
 mod shim;

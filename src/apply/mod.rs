@@ -10,7 +10,6 @@ pub mod post_change;
 pub mod run_parts;
 pub mod state;
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -18,8 +17,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::apply::atomic_file::AtomicFile;
 use crate::apply::init_system::InitSystem;
 use crate::apply::state::PendingRecord;
-use crate::error::{ConfigError, RestartFailed};
-use crate::inspect::docker_flags;
+use crate::error::RestartFailed;
 use crate::log;
 use crate::plan::effect::Effect;
 
@@ -33,8 +31,8 @@ pub struct Runner<'a> {
     /// How long a restart (or the start after it) may take before it is killed.
     pub restart_timeout: Duration,
     pub service: &'a str,
-    /// Where dockerd's flags are looked for (`/` but in tests).
-    pub root: &'a Path,
+    /// Fails when dockerd gets IPv6 settings as flags (see `Effect::RefuseDockerdFlags`).
+    pub refuse_dockerd_flags: &'a dyn Fn() -> Result<()>,
 }
 
 impl Runner<'_> {
@@ -55,7 +53,7 @@ impl Runner<'_> {
                         format!("could not record the owed restart ({pending}); nothing changed")
                     })?;
             }
-            Effect::RefuseDockerdFlags => refuse_dockerd_flags(self.root)?,
+            Effect::RefuseDockerdFlags => (self.refuse_dockerd_flags)()?,
             Effect::Write { path, bytes, .. } => {
                 let file = self
                     .targets
@@ -119,20 +117,4 @@ impl Runner<'_> {
             "restarting docker failed: {restart_error:#}; the next event retries it"
         ))))
     }
-}
-
-/// Fails when dockerd gets IPv6 settings as flags: with the same settings in daemon.json
-/// it would refuse to start at the restart.
-fn refuse_dockerd_flags(root: &Path) -> Result<()> {
-    let sources = docker_flags::find(root);
-    if let Some(source) = sources.first() {
-        let names: Vec<String> = source.flags.iter().map(|(n, _)| format!("--{n}")).collect();
-        return Err(anyhow!(ConfigError(format!(
-            "dockerd gets {} as a flag from {}; writing daemon.json too would stop dockerd from \
-             starting. Remove the flag, or use --target prefix-file",
-            names.join(" and "),
-            source.origin
-        ))));
-    }
-    Ok(())
 }

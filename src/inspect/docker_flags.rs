@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use crate::error::ConfigError;
 use crate::inspect::read::{self, CMDLINE_CAP, CONFIG_CAP, Found};
 
 /// The dockerd flags that carry IPv6 settings daemon.json also has.
@@ -297,6 +298,22 @@ pub fn processes(root: &Path) -> Vec<(u32, Vec<String>)> {
         .collect();
     found.sort();
     found
+}
+
+/// Fails when dockerd gets IPv6 settings as flags: with the same settings in daemon.json
+/// it would refuse to start at the restart.
+pub fn refuse_conflicts(root: &Path) -> anyhow::Result<()> {
+    let sources = find(root);
+    if let Some(source) = sources.first() {
+        let names: Vec<String> = source.flags.iter().map(|(n, _)| format!("--{n}")).collect();
+        return Err(anyhow::anyhow!(ConfigError(format!(
+            "dockerd gets {} as a flag from {}; writing daemon.json too would stop dockerd from \
+             starting. Remove the flag, or use --target prefix-file",
+            names.join(" and "),
+            source.origin
+        ))));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

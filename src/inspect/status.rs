@@ -11,7 +11,7 @@ use ipnet::Ipv6Net;
 use crate::inspect::docker_flags;
 use crate::inspect::lease_file::{self, LeasedPrefix};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
-use crate::plan::target::{Contents, files_of};
+use crate::plan::target::Contents;
 use crate::settings::{Settings, under_root};
 
 #[path = "status_json.rs"]
@@ -70,7 +70,7 @@ pub fn collect(settings: &Settings) -> Status {
         .into_iter()
         .map(|(lease_file, lease)| Delegated { lease, lease_file })
         .collect();
-    for &kind in files_of(settings.target) {
+    for &kind in settings.target.files() {
         let path = settings.path(kind);
         let bytes = match read::system_file(root, path, CONFIG_CAP) {
             Found::Read(bytes) => Some(bytes),

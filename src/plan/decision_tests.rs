@@ -3,8 +3,8 @@
 use super::*;
 use crate::event::HookEvent;
 use crate::event::tests::env;
-use crate::plan::target::FileKind;
 use crate::settings::Client;
+use crate::settings::FileKind;
 
 const FILE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
 const FILE_200: &[u8] = b"2001:0db8:0000:0200:0000:0000:0000:0000/80\n";

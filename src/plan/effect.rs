@@ -15,7 +15,8 @@ use crate::event::HookEvent;
 use crate::log::Level;
 use crate::plan::decision::{Decision, LossAction, Policy, decide};
 use crate::plan::pending::Pending;
-use crate::plan::target::{Contents, FileKind};
+use crate::plan::target::Contents;
+use crate::settings::FileKind;
 
 /// One target file as it is now.
 #[derive(Clone, Debug)]

@@ -5,24 +5,8 @@
 use ipnet::Ipv6Net;
 
 use crate::plan::daemon_json::{DaemonJson, InvalidDaemonJson};
-use crate::settings::Target;
+use crate::settings::FileKind;
 use crate::subnet::{Subnet, parse_file_contents};
-
-/// The files `target` writes, in the order they are written.
-pub fn files_of(target: Target) -> &'static [FileKind] {
-    match target {
-        Target::PrefixFile => &[FileKind::PrefixFile],
-        Target::DaemonJson => &[FileKind::DaemonJson],
-        Target::Both => &[FileKind::PrefixFile, FileKind::DaemonJson],
-    }
-}
-
-/// One kind of file the subnet is written to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    PrefixFile,
-    DaemonJson,
-}
 
 /// What one target file holds now.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,15 +90,5 @@ mod tests {
         assert!(c.is_written_for(&subnet()));
         assert_eq!(c.subnet(), Some("2001:db8:0:100::/80".parse().unwrap()));
         assert!(Contents::parse(FileKind::DaemonJson, Some(b"{".to_vec())).is_err());
-    }
-
-    #[test]
-    fn target_names() {
-        assert_eq!(
-            files_of(Target::parse("both").unwrap()),
-            [FileKind::PrefixFile, FileKind::DaemonJson]
-        );
-        assert_eq!(Target::parse("daemon-json"), Ok(Target::DaemonJson));
-        assert!(Target::parse("json").is_err());
     }
 }

@@ -7,7 +7,8 @@ use crate::inspect::docker_flags::Survey;
 use crate::inspect::lease_file::Leases;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::{Contents, FileKind};
+use crate::plan::target::Contents;
+use crate::settings::FileKind;
 
 /// The directory dhclient-script runs its enter hooks from.
 pub const HOOKS_DIR: &str = "/etc/dhcp/dhclient-enter-hooks.d";

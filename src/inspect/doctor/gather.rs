@@ -12,7 +12,8 @@ use crate::inspect::doctor::facts::{
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::{Contents, FileKind, files_of};
+use crate::plan::target::Contents;
+use crate::settings::FileKind;
 use crate::settings::{Settings, under_root};
 
 /// Looks at everything doctor judges.
@@ -21,7 +22,7 @@ pub fn gather(settings: &Settings) -> Facts {
     let daemon_json = daemon_json(root, &settings.daemon_json);
     Facts {
         setup: Setup {
-            kinds: files_of(settings.target).to_vec(),
+            kinds: settings.target.files().to_vec(),
             subnet_size: settings.subnet_size,
             prefix_file: settings.prefix_file.display().to_string(),
             daemon_json: settings.daemon_json.display().to_string(),
@@ -108,7 +109,9 @@ fn targets(
     daemon_json: &Found<Result<DaemonJson, String>>,
 ) -> Vec<TargetFile> {
     let root = settings.root.as_path();
-    files_of(settings.target)
+    settings
+        .target
+        .files()
         .iter()
         .map(|&kind| {
             let path = settings.path(kind);

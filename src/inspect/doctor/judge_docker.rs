@@ -9,7 +9,8 @@ use crate::inspect::doctor::facts::Facts;
 use crate::inspect::doctor::judge::MAKE_IT_REGULAR;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json;
-use crate::plan::target::{Contents, FileKind};
+use crate::plan::target::Contents;
+use crate::settings::FileKind;
 
 /// Reports where docker gets its IPv6 settings and every conflict.
 pub fn wiring(facts: &Facts, report: &mut Report) {

@@ -9,7 +9,8 @@ use crate::inspect::docker_flags::{FlagSource, Survey};
 use crate::inspect::lease_file::{LeasedPrefix, Leases};
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::{Contents, FileKind};
+use crate::plan::target::Contents;
+use crate::settings::FileKind;
 
 const PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
 const DAEMON_JSON: &str = "/etc/docker/daemon.json";
