@@ -180,17 +180,16 @@ fn writes(
     new_bytes: impl Fn(&Contents) -> Option<Vec<u8>>,
 ) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let mut checked = false;
     for target in targets {
         let Some(bytes) = new_bytes(&target.contents) else {
             continue;
         };
-        if let Contents::DaemonJson(json) = &target.contents {
-            if subnet.is_some() && !checked {
-                effects.push(Effect::RefuseDockerdFlags);
-                checked = true;
-            }
-            if subnet.is_some() && json.get_bool("ipv6") == Some(false) {
+        // Taking the subnet out cannot clash with a flag, nor turn IPv6 on.
+        if let Contents::DaemonJson(json) = &target.contents
+            && subnet.is_some()
+        {
+            effects.push(Effect::RefuseDockerdFlags);
+            if json.get_bool("ipv6") == Some(false) {
                 effects.push(Effect::Log(
                     Level::Warning,
                     format!(

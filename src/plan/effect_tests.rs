@@ -199,6 +199,40 @@ fn withdraw_takes_the_subnet_out_restarts_and_remembers_the_prefix() {
 }
 
 #[test]
+fn withdrawing_from_daemon_json_needs_no_flag_check_and_warns_of_nothing() {
+    let json = daemon_json(r#"{"ipv6": false, "fixed-cidr-v6": "2001:db8:0:100::/80"}"#);
+    let plan = plan(
+        &expire(P100),
+        &[json],
+        &policy(OnLoss::Withdraw, false),
+        None,
+    );
+    let effects = effects(&plan);
+    assert_eq!(
+        effects[0],
+        Effect::RecordPending(Pending::Withdraw(net(P100)))
+    );
+    assert!(
+        matches!(
+            &effects[1],
+            Effect::Write {
+                kind: FileKind::DaemonJson,
+                subnet: None,
+                ..
+            }
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(
+        effects[2..],
+        [
+            Effect::RestartDocker,
+            Effect::RecordPending(Pending::Withdrawn(net(P100)))
+        ]
+    );
+}
+
+#[test]
 fn fallback_puts_the_nat_rule_in_place_before_docker_moves() {
     let planned = plan(
         &expire(P100),
