@@ -80,6 +80,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn levels_read_as_words() {
+        let words = [Level::Info, Level::Warning, Level::Error].map(|l| l.to_string());
+        assert_eq!(words, ["info", "warning", "error"]);
+    }
+
+    #[test]
     fn control_characters_are_escaped_and_text_is_kept() {
         assert_eq!(
             one_line("BOUND6\nfake: line\r\x1b[2J\x7f\u{85} ok 2001:db8::/60 ü"),
