@@ -62,7 +62,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref())),
         cli.config.is_some(),
-    )?;
+    )
+    .inspect_err(|_| {
+        if cli.command.is_none() && !cli.dry_run {
+            on_event::owe_restart_despite_configuration(&root, &Env::from_process());
+        }
+    })?;
     let settings = cli::merge(cli.settings, config, root, cli.dry_run);
     let mut out = io::stdout().lock();
     let written = match cli.command {

@@ -2,6 +2,7 @@
 //! needs, plan, carry the plan out, release the lock, tell the post-change scripts.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -23,7 +24,7 @@ use crate::plan::decision::Policy;
 use crate::plan::effect::{Effect, Plan, SubnetChange, TargetNow, plan};
 use crate::plan::pending::Pending;
 use crate::plan::target::Contents;
-use crate::settings::{FallbackNat, InitChoice, OnLoss, Settings};
+use crate::settings::{Client, DEFAULT_SUBNET_SIZE, FallbackNat, InitChoice, OnLoss, Settings};
 use crate::subnet::Subnet;
 
 /// Runs the hook for the event in `env` (the process environment in production).
@@ -103,6 +104,15 @@ fn owe_restart_after_failure(state: &PendingRecord, event: &HookEvent) {
         log::warning(&format!(
             "could not record the owed restart ({record}): {e:#}"
         ));
+    }
+}
+
+/// A configuration the run cannot read stops it before it knows its settings; the event's
+/// prefix (read with the default subnet size) is still recorded as owed, so that once the
+/// admin repairs the file, the next event of the prefix, even a renewal, restarts docker.
+pub fn owe_restart_despite_configuration(root: &Path, env: &Env) {
+    if let Ok(event) = HookEvent::read(env, DEFAULT_SUBNET_SIZE, Client::Auto) {
+        owe_restart_after_failure(&PendingRecord::new(root), &event);
     }
 }
 

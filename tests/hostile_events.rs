@@ -258,3 +258,20 @@ fn a_restart_that_never_returns_is_killed_and_owed_to_the_next_event() {
     assert_eq!(m.restarts().len(), 1);
     assert_eq!(owed(&m), None);
 }
+
+#[test]
+fn a_bad_configuration_file_leaves_the_restart_owed_until_it_is_repaired() {
+    let m = Machine::new();
+    fs::write(&m.config, "subnet-size = eighty\n").unwrap();
+    let out = m.event("BOUND6", P100, "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(m.file(), None);
+    assert_eq!(owed(&m).as_deref(), Some("apply 2001:db8:0:100::/60\n"));
+    // Repaired; the next event is a renewal, yet docker restarts with the subnet.
+    fs::write(&m.config, "subnet-size = 80\n").unwrap();
+    let out = m.event("RENEW6", P100, P100);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    assert_eq!(m.restarts().len(), 1);
+    assert_eq!(owed(&m), None);
+}
