@@ -20,9 +20,9 @@ fn output_within_seconds(cmd: &mut Command) -> Output {
         .unwrap();
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(10) {
+        if started.elapsed() > Duration::from_secs(30) {
             let _ = child.kill();
-            panic!("the run did not end within 10 seconds: it hung");
+            panic!("the run did not end within 30 seconds: it hung");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -178,7 +178,7 @@ fn a_huge_record_of_an_owed_restart_is_ignored_with_a_warning() {
     let started = Instant::now();
     let out = m.event("RENEW6", P100, P100);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(20));
     let warning = format!(
         "warning: ignoring the record of an owed restart {}: it is larger than 4096 bytes",
         record.display()
