@@ -265,10 +265,55 @@ fn configuration_section(roff: &mut Roff) {
 pub fn write_completions(shell: Shell, out: &mut dyn Write) -> io::Result<()> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cli::command(), "docker-ipv6-pd", &mut script);
-    if shell == Shell::Bash {
-        script = fix_bash_case_labels(&String::from_utf8_lossy(&script)).into_bytes();
+    let text = String::from_utf8_lossy(&script);
+    let fixed = match shell {
+        Shell::Bash => fix_bash_case_labels(&text),
+        Shell::Fish => fix_fish_option_values(&text) + &fish_positional_values(),
+        _ => text.into_owned(),
+    };
+    out.write_all(fixed.as_bytes())
+}
+
+/// clap_complete's fish script offers no values for a subcommand's positional argument
+/// (`completions <TAB>` listed file names): one line per such argument with fixed choices.
+fn fish_positional_values() -> String {
+    let mut lines = String::new();
+    let mut command = cli::command();
+    // Subcommands declare their arguments lazily; build them all to see them.
+    command.build();
+    for sub in command.get_subcommands() {
+        for arg in sub.get_positionals() {
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect();
+            if !values.is_empty() {
+                lines += &format!(
+                    "complete -c docker-ipv6-pd -n \"__fish_docker_ipv6_pd_using_subcommand {}\" -f -a \"{}\"\n",
+                    sub.get_name(),
+                    values.join(" ")
+                );
+            }
+        }
     }
-    out.write_all(&script)
+    lines
+}
+
+/// clap_complete's fish script asks `argparse` whether a subcommand was typed yet; with an
+/// option still waiting for its value (`docker-ipv6-pd --target <TAB>`) argparse fails, the
+/// check answers "no", and the option's values are never offered. A failed parse means the
+/// command line is still at the top level, so the check answers "yes" instead.
+fn fix_fish_option_values(script: &str) -> String {
+    const CHECK: &str = "function __fish_docker_ipv6_pd_needs_command\n";
+    let Some(start) = script.find(CHECK) else {
+        return script.to_string();
+    };
+    let end = script[start..]
+        .find("\nend\n")
+        .map_or(script.len(), |e| start + e);
+    let body = script[start..end].replacen("\n    or return\n", "\n    or return 0\n", 1);
+    format!("{}{body}{}", &script[..start], &script[end..])
 }
 
 /// clap_complete names the bash state of a subcommand `docker__ipv6__pd__subcmd__status`

@@ -74,7 +74,7 @@ pub enum OnLoss {
 /// Which files get the subnet (`--target`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Target {
-    /// The prefix file, read by --fixed-cidr-v6=$(cat ...) (the published setup)
+    /// The prefix file, which DOCKER_OPTS passes to --fixed-cidr-v6 (the published setup)
     PrefixFile,
     /// fixed-cidr-v6 and ipv6 in daemon.json (docker's own place, usable under systemd
     /// without overriding docker's unit)

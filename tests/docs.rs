@@ -191,3 +191,118 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         );
     }
 }
+
+/// The completion script for `shell`, written into `dir` under `name`.
+fn completion_script(shell: &str, dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let out = Command::new(BIN)
+        .args(["completions", shell])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = dir.join(name);
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+/// Whether a real interactive zsh, driven over a pseudo-terminal with compinit and our
+/// completion function on its fpath, turns `typed` + TAB into a line holding `expected`.
+fn zsh_completes(functions: &std::path::Path, typed: &str, expected: &str) -> bool {
+    const DRIVER: &str = r#"zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u; bindkey '^I' complete-word"
+zpty -w z "$2"$'\t'
+zpty -r z out "*$3*" && print -r -- MATCHED
+zpty -d z"#;
+    let out = Command::new("timeout")
+        .args(["10", "zsh", "-f", "-c", DRIVER, "zsh"])
+        .arg(functions)
+        .args([typed, expected])
+        .output()
+        .unwrap();
+    stdout(&out).contains("MATCHED")
+}
+
+#[test]
+fn zsh_completes_subcommands_their_options_and_the_values_of_choices() {
+    if !have_tool("zsh completion", "zsh") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    completion_script("zsh", dir.path(), "_docker-ipv6-pd");
+    for (typed, expected) in [
+        ("docker-ipv6-pd st", "docker-ipv6-pd status"),
+        ("docker-ipv6-pd status --j", "docker-ipv6-pd status --json"),
+        (
+            "docker-ipv6-pd --target d",
+            "docker-ipv6-pd --target daemon-json",
+        ),
+        (
+            "docker-ipv6-pd --on-loss w",
+            "docker-ipv6-pd --on-loss withdraw",
+        ),
+        (
+            "docker-ipv6-pd completions f",
+            "docker-ipv6-pd completions fish",
+        ),
+    ] {
+        assert!(zsh_completes(dir.path(), typed, expected), "{typed:?}");
+    }
+    // The driver can fail: a value that is not offered is not completed.
+    assert!(!zsh_completes(
+        dir.path(),
+        "docker-ipv6-pd --target x",
+        "docker-ipv6-pd --target xyz"
+    ));
+}
+
+/// What fish completes for `line` with our completion script loaded (`complete -C`).
+fn fish_completes(script: &std::path::Path, line: &str) -> Vec<String> {
+    let out = Command::new("fish")
+        .args(["--no-config", "-c"])
+        .arg(format!(
+            "source '{}'; complete -C '{line}'",
+            script.display()
+        ))
+        .current_dir(script.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{line:?}: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn fish_completes_subcommands_their_options_and_the_values_of_choices() {
+    if !have_tool("fish completion", "fish") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = completion_script("fish", dir.path(), "docker-ipv6-pd.fish");
+    let subcommands = fish_completes(&script, "docker-ipv6-pd ");
+    for sub in ["doctor", "status", "man", "completions", "subnet"] {
+        assert!(
+            subcommands.iter().any(|s| s == sub),
+            "{sub}: {subcommands:?}"
+        );
+    }
+    assert_eq!(
+        fish_completes(&script, "docker-ipv6-pd status --j"),
+        ["--json"]
+    );
+    // At the top level and after a subcommand, an option's values and nothing else (no
+    // file names from the current directory, which holds the script).
+    assert_eq!(
+        fish_completes(&script, "docker-ipv6-pd --target "),
+        ["both", "daemon-json", "prefix-file"]
+    );
+    assert_eq!(
+        fish_completes(&script, "docker-ipv6-pd doctor --on-loss "),
+        ["fallback", "keep", "withdraw"]
+    );
+    assert_eq!(
+        fish_completes(&script, "docker-ipv6-pd completions "),
+        ["bash", "fish", "zsh"]
+    );
+}
