@@ -88,7 +88,7 @@ fn old_prefix_in_another_spelling_is_the_same_prefix() {
     assert_eq!(
         stderr(&out),
         "docker-ipv6-pd: REBIND6: prefix 2001:db8:0:100::/60 (previous 2001:db8:0:100::/60) \
-         gives subnet (already configured) 2001:0db8:0000:0100:0000:0000:0000:0000/80\n"
+         gives subnet (already configured) 2001:db8:0:100::/80\n"
     );
     assert_eq!(fs::read(&m.prefix_file).unwrap(), LINE_100.as_bytes());
     assert_eq!(fs::metadata(&m.prefix_file).unwrap().ino(), ino);

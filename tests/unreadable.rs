@@ -2,10 +2,8 @@
 //! DOCKER_OPTS nests 40,000 command substitutions: each returns promptly, in bounded
 //! memory, and names the file or says it cannot tell, instead of hanging or crashing.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::doctor::healthy;
 use crate::util::*;
@@ -18,52 +16,32 @@ struct Finished {
     peak_rss_kib: i64,
 }
 
-/// Runs the binary with `--root` and `args`; fails the test if it runs 10 s or longer.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is reaped by wait4, which also gives its peak RSS"
-)]
+/// Runs the binary with `--root` and `args` under GNU time (which measures the binary from
+/// its own small fork, not from this large test process) and `timeout`: a run that still
+/// goes after 30 s has hung, and fails the test.
 fn run_bounded(root: &Path, args: &[&str]) -> Finished {
-    let mut child = Command::new(BIN)
+    assert!(have_tool("run_bounded", "/usr/bin/time"));
+    let out = Command::new("timeout")
         .env_clear()
+        .args(["30", "/usr/bin/time", "-f", "%M"])
+        .arg(BIN)
         .arg("--root")
         .arg(root)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+        .output()
         .unwrap();
-    let pid = i32::try_from(child.id()).unwrap();
-    // Read while it runs: a report larger than the pipe must not stall the child.
-    let mut out = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut stdout = String::new();
-        out.read_to_string(&mut stdout).unwrap();
-        stdout
-    });
-    let started = Instant::now();
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 only writes into the two out-pointers.
-    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: pid is our own child, not yet reaped; both pointers are valid.
-        let reaped = unsafe { nix::libc::wait4(pid, &mut status, nix::libc::WNOHANG, &mut usage) };
-        if reaped == pid {
-            break;
-        }
-        // A hang is forever; a slow run on a loaded machine is seconds.
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("docker-ipv6-pd {args:?} still ran after 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let stdout = reader.join().unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(124),
+        "docker-ipv6-pd {args:?} still ran after 30 s"
+    );
+    let err = stderr(&out);
+    let peak = err.lines().last().and_then(|l| l.trim().parse().ok());
     Finished {
-        code: nix::libc::WEXITSTATUS(status),
-        stdout,
-        peak_rss_kib: usage.ru_maxrss,
+        code: out.status.code().unwrap_or(-1),
+        stdout: stdout(&out),
+        peak_rss_kib: peak.unwrap_or_else(|| panic!("no peak RSS from GNU time in: {err}")),
     }
 }
 

@@ -49,6 +49,8 @@ pub enum Decision {
         subnet: Subnet,
         write: bool,
         restart: bool,
+        /// The restart is one a previous run owes (the lease alone calls this a renewal).
+        owed: bool,
     },
     /// The prefix holding the configured subnet `current` expired or was released (or the
     /// loss policy a previous run started for it is still owed: `current` may then be gone).
@@ -113,6 +115,7 @@ pub fn decide(
         subnet: chosen.subnet,
         write: !targets.iter().all(|t| t.is_written_for(&chosen.subnet)),
         restart: !renewal || leaves_dead_prefix || on_fallback,
+        owed: retry && event.was_in_old_lease(&chosen.prefix),
     }
 }
 
@@ -188,6 +191,7 @@ impl Decision {
                 prefix,
                 subnet,
                 write,
+                owed,
                 ..
             } => {
                 let old: Vec<String> = event.old.iter().map(ToString::to_string).collect();
@@ -201,7 +205,13 @@ impl Decision {
                 } else {
                     "subnet (already configured)"
                 };
-                format!("{reason}: prefix {prefix} (previous {old}) gives {what} {subnet}")
+                let owed = if *owed {
+                    "; docker restarts for it, which a previous run did not finish"
+                } else {
+                    ""
+                };
+                let subnet = subnet.net();
+                format!("{reason}: prefix {prefix} (previous {old}) gives {what} {subnet}{owed}")
             }
             Decision::Lost {
                 prefix,
