@@ -67,14 +67,20 @@ fn renewal_with_the_file_in_place_touches_nothing() {
 }
 
 #[test]
-fn renewal_rewrites_a_missing_or_broken_file_without_restarting() {
+fn renewal_rewrites_a_missing_or_broken_file_and_restarts_docker() {
+    // The first event after a reboot is a rebind from the lease file (old = new); docker
+    // could not start without a valid file, so it must (re)start now.
     let m = Machine::new();
-    ok(m.event("RENEW6", P100, P100));
-    assert_eq!(m.file().as_deref(), Some(LINE_100));
-    m.set_file(b"/80\n");
     ok(m.event("REBIND6", P100, P100));
     assert_eq!(m.file().as_deref(), Some(LINE_100));
-    assert!(m.restarts().is_empty());
+    assert_eq!(m.restarts().len(), 1);
+    m.set_file(b"/80\n");
+    ok(m.event("RENEW6", P100, P100));
+    assert_eq!(m.file().as_deref(), Some(LINE_100));
+    assert_eq!(m.restarts().len(), 2);
+    // With the file in place, a renewal restarts nothing.
+    ok(m.event("RENEW6", P100, P100));
+    assert_eq!(m.restarts().len(), 2);
 }
 
 #[test]

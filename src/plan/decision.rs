@@ -108,13 +108,17 @@ pub fn decide(
             current: *current,
         };
     }
+    let held_nothing = targets.iter().all(|t| t.subnet().is_none());
     // dhcpcd lists the whole lease: a subnet in none of its prefixes is in a dead one.
     let leaves_dead_prefix = event.lists_whole_lease && holder.is_none() && !held.is_empty();
     Decision::Apply {
         prefix: chosen.prefix,
         subnet: chosen.subnet,
         write: !targets.iter().all(|t| t.is_written_for(&chosen.subnet)),
-        restart: !renewal || leaves_dead_prefix || on_fallback,
+        // A renewal that finds no valid subnet in any target (missing, empty, garbage; the
+        // reboot after which dhclient and dhcpcd rebind from their lease files) means docker
+        // cannot be running with it: an init script under `set -e` did not even start it.
+        restart: !renewal || leaves_dead_prefix || on_fallback || held_nothing,
         owed: retry && event.was_in_old_lease(&chosen.prefix),
     }
 }
