@@ -77,7 +77,7 @@ in_root apt-get update -q > "$build/apt.log" 2>&1 || {
     exit 1
 }
 for pkg in "${optional[@]}"; do
-    if in_root apt-cache show --no-all-versions "$pkg" > /dev/null 2>&1; then
+    if in_root apt-cache policy "$pkg" 2> /dev/null | grep -q 'Candidate: [0-9]'; then
         packages+=("$pkg")
     else
         echo "build-root.sh: $suite has no package $pkg" >&2
