@@ -31,19 +31,19 @@ if [[ ${_E2E_ENTER_ROOT_INSIDE:-} != 1 ]]; then
     done
     [[ -n $root && ${1-} == -- && $# -ge 2 ]] || usage
     [[ -f $root$marker ]] || { echo "enter-root.sh: $root has no $marker: not a tree of build-root.sh" >&2 && exit 1; }
-    # A mount point for the overlay's tmpfs; empty on the machine, removed afterwards.
-    work=$(mktemp -d /run/docker-ipv6-pd-e2e-root.XXXXXX)
-    rc=0
-    _E2E_ENTER_ROOT_INSIDE=1 _E2E_ENTER_ROOT_WORK=$work \
-        unshare --mount --propagation private -- "${BASH_SOURCE[0]}" "${args[@]}" || rc=$?
-    rmdir "$work" 2> /dev/null || true
-    exit "$rc"
+    # A mount point for the overlay's tmpfs beside the tree: mounted on only inside the new
+    # namespace, so concurrent runs do not meet, and nothing is left to remove afterwards.
+    work=$(dirname "$(realpath "$root")")/mnt
+    mkdir -p "$work"
+    exec env _E2E_ENTER_ROOT_INSIDE=1 _E2E_ENTER_ROOT_WORK="$work" _E2E_ENTER_ROOT_FROM="$(readlink /proc/self/ns/mnt)" \
+        unshare --mount --propagation private -- "${BASH_SOURCE[0]}" "${args[@]}"
 fi
 
 # ---------------------------------------------------------------- inside the new mount namespace
-unset _E2E_ENTER_ROOT_INSIDE
+# Never touch the mounts of the namespace we came from.
+[[ $(readlink /proc/self/ns/mnt) != "$_E2E_ENTER_ROOT_FROM" ]] || { echo "enter-root.sh: no new mount namespace" >&2 && exit 1; }
 work=$_E2E_ENTER_ROOT_WORK
-unset _E2E_ENTER_ROOT_WORK
+unset _E2E_ENTER_ROOT_INSIDE _E2E_ENTER_ROOT_WORK _E2E_ENTER_ROOT_FROM
 writable=0
 binds=()
 while [[ $1 != -- ]]; do

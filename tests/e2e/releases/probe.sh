@@ -166,6 +166,9 @@ observe() {
 restart_docker() {
     say "== $SUITE: docker, $1"
     stop_dockerd
+    # A stopped dockerd leaves its rules behind (a later "ip6tables": false would still see the
+    # MASQUERADE and the DROPs of the run before): every case starts from an empty rule set.
+    hx nft flush ruleset
     write_daemon_json "$2"
     need "$1: dockerd started" start_dockerd || {
         tail -n 5 "$STATE/dockerd.log"
