@@ -77,7 +77,8 @@ in_root apt-get update -q > "$build/apt.log" 2>&1 || {
     exit 1
 }
 for pkg in "${optional[@]}"; do
-    if in_root apt-cache policy "$pkg" 2> /dev/null | grep -q 'Candidate: [0-9]'; then
+    policy=$(in_root apt-cache policy "$pkg" 2> /dev/null) # not piped into grep -q: SIGPIPE
+    if grep -q 'Candidate: [0-9]' <<< "$policy"; then
         packages+=("$pkg")
     else
         echo "build-root.sh: $suite has no package $pkg" >&2
@@ -89,6 +90,9 @@ in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${packages[@]}
     tail -n 30 "$build/apt.log" >&2
     exit 1
 }
+# The probe and the suite need these; a release that dropped one is a failed build, not a quiet one.
+in_root sh -c 'for c in dockerd docker containerd runc iptables ip6tables nft dhcpcd busybox ip ss ps ping; do
+    command -v "$c" > /dev/null || { echo "build-root.sh: the tree has no $c" >&2; exit 1; }; done'
 in_root apt-get clean
 rm -rf "$root"/var/lib/apt/lists/*_Packages "$root"/var/lib/apt/lists/*_Translation-*
 

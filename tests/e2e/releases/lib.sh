@@ -38,9 +38,12 @@ wait_until() { # wait_until SECONDS COMMAND...
 }
 
 rx() { ip netns exec "$RNS" "$@"; } # in the router (the machine's own tools)
-hx() {                              # in the host: its network namespace and the pivoted root
+# hx COMMAND...: in the host, its network namespace and the pivoted root. Refuses to run the
+# command unless / there is the tree (its marker), whatever happened to the holder.
+hx() {
     nsenter -t "$HOLDER" -m -n -- /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        DOCKER_HOST="unix://$DOCKER_SOCK" "$@"
+        DOCKER_HOST="unix://$DOCKER_SOCK" /bin/sh -c \
+        '[ -f /etc/docker-ipv6-pd-e2e-root ] || { echo "hx: not inside the release root" >&2; exit 125; }; exec "$@"' hx "$@"
 }
 link_local() { # link_local NS DEV: the usable link-local address, if any
     ip -n "$1" -6 -o addr show dev "$2" scope link | awk '!/tentative/ { sub("/.*", "", $4); print $4; exit }' | grep .

@@ -116,7 +116,7 @@ need "dhcpcd got a prefix and ran the trace hook (BOUND6) within 30 s" \
     wait_until 30 grep -q '^reason=BOUND6' "$STATE/dhcpcd-trace" || exit 1
 PREFIX=$(sed -n 's/^new_dhcp6_ia_pd1_prefix1=//p' "$STATE/dhcpcd-trace" | head -n 1)
 PLEN=$(sed -n 's/^new_dhcp6_ia_pd1_prefix1_length=//p' "$STATE/dhcpcd-trace" | head -n 1)
-info trace "$(grep -E '^(reason|interface|new_dhcp6_ia_pd)' "$STATE/dhcpcd-trace" | head -n 8 | tr '\n' ' ')"
+info trace "$(sed -n '/^reason=BOUND6/,/^$/p' "$STATE/dhcpcd-trace" | tr '\n' ' ')"
 check "the delegated prefix $PREFIX/$PLEN lies in the router's pool" test "${PREFIX%:*::}" = 2001:db8:0
 FIXED80=$PREFIX/80
 base=${PREFIX%%::*}
