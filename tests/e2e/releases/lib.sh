@@ -101,17 +101,21 @@ EOF
 }
 
 # ---------------------------------------------------------------- docker in the root
-# start_dockerd: the root's dockerd with the root's /etc/docker/daemon.json, everything it keeps
-# on the root's /run tmpfs, its containers' cgroups under the probe's own cgroup.
+# start_dockerd: the root's dockerd with $STATE/daemon.json as its /etc/docker/daemon.json,
+# everything it keeps on the root's /run tmpfs, its containers' cgroups under the probe's own
+# cgroup. True once it answers; false when it does not within 60 s or exits first.
 start_dockerd() {
     : >> "$STATE/dockerd.log"
+    rm -f "$STATE/dockerd.exit"
     echo "--- dockerd with $(tr -d '\n ' < "$STATE/daemon.json")" >> "$STATE/dockerd.log"
-    hx sh -c 'cp /state/daemon.json /etc/docker/daemon.json && mkdir -p /run/roots-docker &&
-        exec dockerd --config-file /etc/docker/daemon.json --data-root /run/roots-docker/data \
+    hx sh -c 'cp /state/daemon.json /etc/docker/daemon.json && mkdir -p /run/roots-docker
+        dockerd --config-file /etc/docker/daemon.json --data-root /run/roots-docker/data \
             --exec-root /run/roots-docker/exec --pidfile /run/roots-docker/dockerd.pid \
-            -H unix:///run/roots-docker/docker.sock >> /state/dockerd.log 2>&1' &
+            -H unix:///run/roots-docker/docker.sock >> /state/dockerd.log 2>&1
+        echo $? > /state/dockerd.exit' &
     disown
-    wait_until 60 hx docker version > /dev/null 2>&1
+    wait_until 60 eval 'hx docker version > /dev/null 2>&1 || [[ -e $STATE/dockerd.exit ]]'
+    hx docker version > /dev/null 2>&1
 }
 stop_dockerd() {
     local pid

@@ -182,6 +182,15 @@ docker_case default "$v6"
 case $SUITE in
     trixie)
         docker_case ip6tables "$v6, \"ip6tables\": true, \"experimental\": true"
+        say "== $SUITE: docker, ip6tables without experimental"
+        stop_dockerd
+        write_daemon_json "$v6, \"ip6tables\": true"
+        if start_dockerd; then
+            fail "dockerd 26 refuses \"ip6tables\": true without \"experimental\""
+        else
+            pass "dockerd 26 refuses \"ip6tables\": true without \"experimental\""
+            info seen "$(grep -v '^---' "$STATE/dockerd.log" | tail -n 1)" | tee -a "$STATE/seen"
+        fi
         ;;
     forky)
         docker_case allow-direct-routing "$v6, \"allow-direct-routing\": true"
