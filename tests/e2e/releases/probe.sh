@@ -3,7 +3,8 @@
 # pivoted root of that release (build-root.sh, enter-root.sh) inside network namespaces, and
 # records how its Docker treats traffic to and from a container addressed out of a DHCPv6
 # delegated prefix: (a) a published port reached at the container's own address from the router,
-# (b) an unpublished port, (c) the source address the router sees when the container connects out.
+# (b) an unpublished port, (c) the source address the router sees when the container connects out,
+# (p) whether the router can ping the container, (a') the published port at the host's address.
 # Checks count as passed/failed; (a)-(c) are observations, printed as `seen` lines and kept in
 # the logs with ip6tables-save and nft list ruleset of the host. Last line: "N passed, N failed".
 #
@@ -142,15 +143,16 @@ observe() {
     info seen "$case (a) router -> [$addr]:80 (published): ${out:-no answer}" | tee -a "$STATE/seen"
     out=$(rx busybox nc -w 3 "$addr" 81 < /dev/null 2>&1 || true)
     info seen "$case (b) router -> [$addr]:81 (not published): ${out:-no answer}" | tee -a "$STATE/seen"
+    if rx busybox ping6 -c 1 -W 2 "$addr" > /dev/null 2>&1; then out=answers; else out='no answer'; fi
+    info seen "$case (p) router pings $addr: $out" | tee -a "$STATE/seen"
     out=$(rx busybox nc -w 3 "${HOST_UPLINK%/*}" 8080 < /dev/null 2>&1 || true)
     info seen "$case (a') router -> [${HOST_UPLINK%/*}]:8080 (host's port): ${out:-no answer}" | tee -a "$STATE/seen"
     rx sh -c 'sleep 6 | busybox nc -l -p 9000' > /dev/null 2>&1 & # holds the connection open
-    local listener=$!
     sleep 0.5
     hx docker exec "$cid" sh -c "sleep 4 | nc -w 3 ${ROUTER_NET%/*} 9000" > "$STATE/c-$case.out" 2>&1 &
     peer=''
     wait_until 5 eval 'peer=$(rx ss -Htn state established "( sport = :9000 )" | awk "{ print \$4; exit }"); [[ -n $peer ]]' || true
-    kill "$listener" 2> /dev/null || true
+    stop_listener
     wait
     [[ -n $peer ]] || peer="no connection: $(tr '\n' ' ' < "$STATE/c-$case.out")"
     info seen "$case (c) container -> router: router sees ${peer:-no connection}" | tee -a "$STATE/seen"
@@ -161,6 +163,15 @@ observe() {
         hx nft list ruleset 2>&1
     } > "$STATE/rules-$case"
     hx docker rm -f "$cid" > /dev/null 2>&1 || true
+}
+# stop_listener: ends the router's listener, which waits on when no connection came; only the
+# probe's own router namespace holds it.
+stop_listener() {
+    local pid
+    for pid in $(ip netns pids "$RNS"); do
+        case $(cat "/proc/$pid/comm" 2> /dev/null) in busybox | sleep) kill "$pid" 2> /dev/null || true ;; esac
+    done
+    wait_until 5 eval '[[ -z $(rx ss -Htln "sport = :9000") ]]'
 }
 # restart_docker CASE DAEMON-JSON-KEYS: dockerd again, with those keys in daemon.json
 restart_docker() {
@@ -179,6 +190,8 @@ restart_docker() {
 docker_case() { restart_docker "$1" "$2" && observe "$1"; } # docker_case CASE DAEMON-JSON-KEYS
 v6="\"ipv6\": true, \"fixed-cidr-v6\": \"$FIXED80\""
 docker_case default "$v6"
+# What tests/e2e/ns-setup.sh gives the main suite's dockerd: no iptables at all.
+docker_case no-iptables "$v6, \"iptables\": false"
 case $SUITE in
     trixie)
         docker_case ip6tables "$v6, \"ip6tables\": true, \"experimental\": true"
