@@ -10,15 +10,21 @@
 #
 # Usage: bash tests/e2e/releases/probe.sh SUITE     SUITE = bookworm | trixie | forky
 #   E2E_ROOTS_LOGS=DIR  keep the logs (dhcpd, dhcpcd trace, dockerd, rule sets) in DIR
+#   E2E_ROOTS_BINARY=PATH  also install this built docker-ipv6-pd into the root with install.sh
+#                  and check that the release's dhcpcd runs it and docker follows (product.sh)
 # Needs root, and the machine's isc-dhcp-server, busybox-static and iproute2 for the router.
 set -euo pipefail
 
 RELEASES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/releases/lib.sh
 source "$RELEASES/lib.sh"
+# shellcheck source=tests/e2e/releases/product.sh
+source "$RELEASES/product.sh"
+# shellcheck disable=SC2034 # read by product.sh
+REPO=$(cd "$RELEASES/../../.." && pwd)
 SUITE=${1:?usage: probe.sh bookworm|trixie|forky}
 ((EUID == 0)) || { say "probe.sh: needs root" && exit 1; }
-for tool in dhcpd busybox ip ss nsenter unshare; do
+for tool in dhcpd busybox ip ss nsenter unshare python3; do
     command -v "$tool" > /dev/null || { say "probe.sh: the machine lacks $tool" && exit 1; }
 done
 
@@ -217,6 +223,9 @@ case $SUITE in
         fi
         ;;
 esac
+if [[ -n ${E2E_ROOTS_BINARY:-} ]]; then
+    product_smoke "$(realpath "$E2E_ROOTS_BINARY")"
+fi
 stop_dockerd
 
 passed=$(grep -c '^PASS' "$T/results" || true)
