@@ -7,6 +7,8 @@
 # Usage: build-root.sh SUITE        SUITE = bookworm | trixie | forky
 #   E2E_ROOTS_CACHE=DIR  cache directory (default /var/cache/docker-ipv6-pd-e2e/roots)
 #   E2E_ROOTS_REBUILD=1  rebuild even when the cached tree is younger than 7 days
+#   E2E_ROOTS_EXTRA_PACKAGES="P..."  more packages (e.g. sipcalc for the published hook); a
+#                        cached tree built with another package list is rebuilt
 # Result: $CACHE/SUITE/root (the tree), $CACHE/SUITE/stamp (suite and build time), and
 # $CACHE/SUITE/versions (what the tree holds). Prints the path of the tree on its last line.
 set -euo pipefail
@@ -29,14 +31,18 @@ case $suite in
     forky) optional=(docker-cli isc-dhcp-client) ;; # isc-dhcp-client is gone from forky
     *) echo "build-root.sh: unknown suite '$suite' (bookworm, trixie or forky)" >&2 && exit 2 ;;
 esac
+read -ra extra <<< "${E2E_ROOTS_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
+# The stamp's second line: a cached tree is reused only when it was built from the same list.
+wanted="packages: ${packages[*]}; where available: ${optional[*]}"
 # debootstrap 1.0.128 (bookworm) has no script for forky: it is built like sid.
 script=/usr/share/debootstrap/scripts/$suite
 [[ -e $script ]] || script=/usr/share/debootstrap/scripts/sid
 
 dest=$cache/$suite
 if [[ -z ${E2E_ROOTS_REBUILD:-} && -f $dest/stamp && -d $dest/root ]] &&
-    [[ -n $(find "$dest/stamp" -mtime -"$max_age_days") ]]; then
-    echo "build-root.sh: reusing $dest/root ($(cat "$dest/stamp"))" >&2
+    [[ -n $(find "$dest/stamp" -mtime -"$max_age_days") ]] && grep -qxF "$wanted" "$dest/stamp"; then
+    echo "build-root.sh: reusing $dest/root ($(head -n 1 "$dest/stamp"))" >&2
     echo "$dest/root"
     exit 0
 fi
@@ -116,7 +122,8 @@ in_root sh -c '
 ' > "$build/versions"
 cat "$build/versions" >&2
 
-echo "$suite built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - started))s from $mirror" > "$build/stamp"
+printf '%s\n' "$suite built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - started))s from $mirror" "$wanted" \
+    > "$build/stamp"
 # Swap the finished tree in; a half-built one is never under $dest.
 old=
 if [[ -d $dest ]]; then
@@ -126,5 +133,5 @@ fi
 mv "$build" "$dest"
 build=
 [[ -z $old ]] || rm -rf --one-file-system "$old"
-echo "build-root.sh: $(cat "$dest/stamp")" >&2
+echo "build-root.sh: $(head -n 1 "$dest/stamp")" >&2
 echo "$dest/root"

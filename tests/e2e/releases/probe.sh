@@ -124,7 +124,7 @@ need "dhcpcd got a prefix and ran the trace hook (BOUND6) within 30 s" \
 PREFIX=$(sed -n 's/^new_dhcp6_ia_pd1_prefix1=//p' "$STATE/dhcpcd-trace" | head -n 1)
 PLEN=$(sed -n 's/^new_dhcp6_ia_pd1_prefix1_length=//p' "$STATE/dhcpcd-trace" | head -n 1)
 info trace "$(sed -n '/^reason=BOUND6/,/^$/p' "$STATE/dhcpcd-trace" | tr '\n' ' ')"
-check "the delegated prefix $PREFIX/$PLEN lies in the router's pool" test "${PREFIX%:*::}" = 2001:db8:0
+check "the delegated prefix $PREFIX/$PLEN lies in the router's pool $POOL_NET" addr_in "$PREFIX" "$POOL_NET"
 FIXED80=$PREFIX/80
 base=${PREFIX%%::*}
 NET64=${base%:*}:$(printf '%x' $((16#${base##*:} + 1)))::/64 # the second /64 of the prefix
