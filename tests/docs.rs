@@ -138,7 +138,7 @@ fn bash_completes_subcommands_their_options_and_the_values_of_choices() {
     assert!(status.iter().any(|s| s == "--target"), "{status:?}");
     assert_eq!(
         complete(&["docker-ipv6-pd", "--target", ""]),
-        ["prefix-file", "daemon-json", "both"]
+        ["prefix-file", "daemon-json", "both", "nptv6"]
     );
     assert_eq!(
         complete(&["docker-ipv6-pd", "doctor", "--target", "d"]),
