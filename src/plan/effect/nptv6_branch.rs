@@ -224,3 +224,7 @@ fn describe_apply(
         mapping.public, mapping.mapped
     )
 }
+
+#[cfg(test)]
+#[path = "nptv6_branch_tests.rs"]
+mod tests;
