@@ -244,3 +244,18 @@ fn dry_run_prints_the_wiring_and_the_script_and_runs_nothing() {
     assert!(m.restarts().is_empty());
     assert!(!m.daemon_json().exists());
 }
+
+#[test]
+fn a_renumbered_away_prefix_coming_back_as_its_own_renewal_is_ignored() {
+    let m = machine("keep");
+    ok(m.event("BOUND6", P56, ""));
+    ok(m.event("BOUND6", P56_NEXT, P56));
+    let out = ok(m.event("BOUND6", P56, P56));
+    assert!(
+        stderr(&out).contains("which is not the mapped prefix 2001:db8:2:200::/56"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(nft_runs(&m).len(), 2);
+    assert_eq!(m.restarts().len(), 1);
+}

@@ -70,12 +70,17 @@ impl Runner<'_> {
                 log::info(&format!("wrote {}", file.describe()));
             }
             Effect::ApplyMapping { mapping, script } => {
-                firewall::run_nft_script(script).with_context(|| {
-                    format!(
-                        "could not map {} onto {}; the next event retries it",
-                        mapping.public, mapping.mapped
-                    )
-                })?;
+                if let Err(e) = firewall::run_nft_script(script) {
+                    // nft applies all or nothing, but what the kernel holds now is no longer
+                    // what the record says: without a record the next event applies again.
+                    let _ = self.mapping_record.clear();
+                    return Err(e).with_context(|| {
+                        format!(
+                            "could not map {} onto {}; the next event retries it",
+                            mapping.public, mapping.mapped
+                        )
+                    });
+                }
                 log::info(&format!(
                     "mapped {} onto {} (nft table ip6 {})",
                     mapping.public,

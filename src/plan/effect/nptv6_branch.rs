@@ -64,6 +64,27 @@ pub fn plan_nptv6(event: &HookEvent, now: &Nptv6Now) -> Result<Plan, MappingRefu
     };
     let prefix = *live.iter().find(same_as_applied).unwrap_or(first);
     let mapping = Mapping::new(prefix, now.internal)?;
+    // A renumbered-away prefix lingers in dhclient's lease and comes back as a renewal of
+    // itself: it must not pull the mapping back.
+    if let Some(applied) = now.applied
+        && applied.public != mapping.public
+        && event.was_in_old_lease(&prefix)
+        && !event.lists_whole_lease
+    {
+        let line = format!(
+            "{reason}: renewal of {prefix}, which is not the mapped prefix {}; mapping left \
+             as it is",
+            applied.public
+        );
+        return Ok(Plan {
+            decision: Decision::KeepCurrent {
+                prefix,
+                current: applied.public,
+            },
+            effects: vec![Effect::Log(Level::Info, line)],
+            change: None,
+        });
+    }
     let wired = now
         .daemon_json
         .is_wired_for_nptv6(now.internal, mapping.mapped);

@@ -284,3 +284,16 @@ fn an_internal_prefix_too_long_for_the_delegated_one_is_refused() {
         MappingRefused::InternalTooLong { needed: 48, .. }
     ));
 }
+
+#[test]
+fn a_renumbered_away_prefix_lingering_as_a_renewal_does_not_pull_the_mapping_back() {
+    let json = json_for(Some(P56));
+    let stale = bound(P56, P56);
+    let plan = plan_with(&stale, &json, Some(mapping(P56_NEXT)), OnLoss::Keep, None);
+    assert_eq!(effects(&plan), []);
+    assert!(matches!(plan.decision, Decision::KeepCurrent { .. }));
+    // The same prefix as a new lease (not in the old one) is a renumbering back.
+    let back = bound(P56, P56_NEXT);
+    let plan = plan_with(&back, &json, Some(mapping(P56_NEXT)), OnLoss::Keep, None);
+    assert_eq!(effects(&plan), [apply(P56)]);
+}
