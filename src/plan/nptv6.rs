@@ -102,7 +102,11 @@ impl Mapping {
     }
 
     /// The `nft -f` script that replaces our table with this mapping in one transaction:
-    /// creating the table first makes the delete succeed when it is not there yet.
+    /// creating the table first makes the delete succeed when it is not there yet. Our nat
+    /// chains run just before docker's (priority - 1), so they bind the connection first. The
+    /// forward chain keeps the delegated prefix from bouncing out of the default route: a
+    /// connection mapped onto an internal address no docker network (a bridge) holds, and a
+    /// packet for the public part that was not mapped, get "no route" back.
     pub fn apply_script(&self) -> String {
         let (public, mapped) = (self.public, self.mapped);
         format!(
@@ -119,7 +123,7 @@ impl Mapping {
              \t}}\n\
              \tchain forward {{\n\
              \t\ttype filter hook forward priority filter - 1; policy accept;\n\
-             \t\tct status dnat ip6 daddr {mapped} fib daddr . iif oif exists \
+             \t\tct status dnat ip6 daddr {mapped} meta oifkind != \"bridge\" \
              reject with icmpv6 type no-route\n\
              \t\tip6 daddr {public} ct status & dnat == 0 reject with icmpv6 type no-route\n\
              \t}}\n\

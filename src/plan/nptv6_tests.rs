@@ -122,7 +122,7 @@ fn the_apply_script_replaces_our_table_in_one_file() {
          \t}\n\
          \tchain forward {\n\
          \t\ttype filter hook forward priority filter - 1; policy accept;\n\
-         \t\tct status dnat ip6 daddr fd12:3456:789a::/56 fib daddr . iif oif exists \
+         \t\tct status dnat ip6 daddr fd12:3456:789a::/56 meta oifkind != \"bridge\" \
          reject with icmpv6 type no-route\n\
          \t\tip6 daddr 2001:db8:1:100::/56 ct status & dnat == 0 \
          reject with icmpv6 type no-route\n\
