@@ -21,9 +21,23 @@ mask = ((1 << length) - 1) << (128 - length)
 print(ipaddress.IPv6Address((int(net.network_address) & mask) | (addr & ~mask & ((1 << 128) - 1))))
 ' "$1" "$2"
 }
+# The page at a URL (argument), with a 2 s timeout: python3, as busybox wget crashes on some hosts.
+FETCH_PY='import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode().strip())'
 # http_from_router ADDR: the router fetches the container's page at ADDR, port 8080.
-http_from_router() {
-    [[ $(rx busybox wget -q -T 2 -O - "http://[$1]:8080/" 2> /dev/null) == nptv6 ]]
+http_from_router() { [[ $(rx python3 -c "$FETCH_PY" "http://[$1]:8080/" 2> /dev/null) == nptv6 ]]; }
+# unrouted ADDR: a connection from the router to ADDR is refused with "no route" at once
+# (ICMPv6 destination unreachable), rather than looping between router and host until it times out.
+unrouted() {
+    rx python3 -c 'import errno, socket, sys
+s = socket.socket(socket.AF_INET6)
+s.settimeout(3)
+try:
+    s.connect((sys.argv[1], 8080))
+except OSError as e:
+    print("    router:     " + str(e))
+    sys.exit(0 if e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) else 1)
+sys.exit(1)' "$1"
 }
 nft_table() { hx nft list table ip6 "$NPTV6_TABLE" 2> /dev/null; }
 # maps PREFIX: our nft table DNATs PREFIX (listed whole first: grep -q would cut nft short)
@@ -35,7 +49,7 @@ maps() {
 # nptv6_diagnose ADDR PUB: what the host and the router see, when the router cannot fetch PUB
 nptv6_diagnose() {
     local got
-    got=$(hx busybox wget -q -T 2 -O - "http://[$1]:8080/" 2>&1 || true)
+    got=$(hx python3 -c "$FETCH_PY" "http://[$1]:8080/" 2>&1 | tail -n 1 || true)
     info diagnose "host fetches http://[$1]:8080/ directly: '$got'"
     got=$(rx busybox ping6 -c 1 -W 2 "$2" 2>&1 | tail -n 2 | paste -sd' ' || true)
     info diagnose "router ping6 $2: $got"
@@ -79,7 +93,7 @@ scenario_nptv6() {
     need "image imported" ensure_image
     local cid addr pub pid0 m r0 t0 newp newpub ms
     cid=$(hx docker run -d --name e2e-nptv6 --init -p 8080:8080 "$IMAGE" sh -c \
-        'mkdir -p /www && echo nptv6 > /www/index.html && exec busybox httpd -f -p 8080 -h /www') ||
+        'busybox mkdir -p /www && echo nptv6 > /www/index.html && exec busybox httpd -f -p 8080 -h /www') ||
         { fail "container started" && return 0; }
     wait_until 10 container_hex "$cid" > /dev/null || true
     addr=$(sed 's/.\{4\}/&:/g; s/:$//' <<< "$(container_hex "$cid" || true)")
@@ -93,6 +107,11 @@ scenario_nptv6() {
         fail "the router fetches the container's page at its public address $pub"
         nptv6_diagnose "$addr" "$pub"
     fi
+
+    local unused
+    unused=$(public_of fd12:3456:789a:5::1 "$PREFIX")
+    check "an address of the prefix that no docker network holds ($unused) gets \"no route\"" \
+        unrouted "$unused"
 
     say "    -- renumbering: the same router with a new pool (NoBinding)"
     m=$(mark) r0=$(restarts) t0=$SECONDS
