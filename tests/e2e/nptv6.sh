@@ -39,6 +39,11 @@ except OSError as e:
     sys.exit(0 if e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) else 1)
 sys.exit(1)' "$1"
 }
+# ula_leaked: how many packets for a unique local address the router got from the host (a
+# counter in the router's own table e2e_nptv6, added by the scenario)
+ula_leaked() {
+    rx nft list table ip6 e2e_nptv6 2> /dev/null | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
 nft_table() { hx nft list table ip6 "$NPTV6_TABLE" 2> /dev/null; }
 # maps PREFIX: our nft table DNATs PREFIX (listed whole first: grep -q would cut nft short)
 maps() {
@@ -63,6 +68,7 @@ nptv6_cleanup() {
     hx docker rm -f e2e-nptv6 > /dev/null 2>&1 || true
     hx nft delete table ip6 "$NPTV6_TABLE" 2> /dev/null || true
     hx rm -rf /run/docker-ipv6-pd
+    rx nft delete table ip6 e2e_nptv6 2> /dev/null || true
     restore_harness
 }
 
@@ -110,8 +116,17 @@ scenario_nptv6() {
 
     local unused
     unused=$(public_of fd12:3456:789a:5::1 "$PREFIX")
+    rx nft -f - <<'EOF'
+table ip6 e2e_nptv6 {
+    chain prerouting {
+        type filter hook prerouting priority 0;
+        ip6 daddr fc00::/7 counter
+    }
+}
+EOF
     check "an address of the prefix that no docker network holds ($unused) gets \"no route\"" \
         unrouted "$unused"
+    check_eq "no packet for the internal prefix left the host" "$(ula_leaked)" 0
 
     say "    -- renumbering: the same router with a new pool (NoBinding)"
     m=$(mark) r0=$(restarts) t0=$SECONDS
