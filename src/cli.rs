@@ -221,7 +221,8 @@ pub struct SettingArgs {
     #[arg(long, value_enum, value_name = "CLIENT", env = "DOCKER_IPV6_PD_CLIENT")]
     pub client: Option<Client>,
 
-    /// When the prefix holding the subnet expires or is released [default: keep]
+    /// When the prefix holding the subnet expires or is released; with --target nptv6,
+    /// withdraw and fallback both remove the mapping and keep docker as it is [default: keep]
     #[arg(
         long,
         value_enum,
@@ -244,6 +245,13 @@ pub struct SettingArgs {
         env = "DOCKER_IPV6_PD_FALLBACK_NAT"
     )]
     pub fallback_nat: Option<FallbackNat>,
+
+    /// The unique local prefix docker keeps for good with --target nptv6, mapped onto the
+    /// delegated prefix [default: the /48 in fd00::/8 hashed from /etc/machine-id, as for
+    /// --fallback-prefix]
+    #[arg(long, value_name = "PREFIX", env = "DOCKER_IPV6_PD_INTERNAL_PREFIX",
+          value_parser = parse_fallback_prefix)]
+    pub internal_prefix: Option<Ipv6Net>,
 
     /// Executables run after the subnet changes [default: /etc/docker-ipv6-pd/post-change.d]
     #[arg(long, value_name = "DIR", env = "DOCKER_IPV6_PD_POST_CHANGE_DIR")]
@@ -342,6 +350,7 @@ pub fn merge(first: SettingArgs, second: SettingArgs, root: PathBuf, dry_run: bo
         on_loss: first.on_loss.or(second.on_loss).unwrap_or(OnLoss::Keep),
         fallback_prefix: first.fallback_prefix.or(second.fallback_prefix),
         fallback_nat: (first.fallback_nat.or(second.fallback_nat)).unwrap_or(FallbackNat::Auto),
+        internal_prefix: first.internal_prefix.or(second.internal_prefix),
         post_change_dir: path(
             first.post_change_dir.or(second.post_change_dir),
             DEFAULT_POST_CHANGE_DIR,

@@ -11,33 +11,39 @@ use crate::apply::Runner;
 use crate::apply::atomic_file::{AtomicFile, DirLock};
 use crate::apply::firewall;
 use crate::apply::init_system::InitSystem;
+use crate::apply::mapping_state::MappingRecord;
 use crate::apply::post_change::{self, Change};
 use crate::apply::state::PendingRecord;
 use crate::bounded_read::{Links, read_regular};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, InputError};
 use crate::event::HookEvent;
 use crate::event::env::Env;
 use crate::inspect::docker_flags;
 use crate::log;
 use crate::plan::daemon_json::DaemonJson;
 use crate::plan::decision::Policy;
-use crate::plan::effect::{Effect, Plan, SubnetChange, TargetNow, plan};
+use crate::plan::effect::{Effect, Nptv6Now, Plan, SubnetChange, TargetNow, plan, plan_nptv6};
+use crate::plan::nptv6::{LONGEST_MAPPED, MappingRefused};
 use crate::plan::pending::Pending;
 use crate::plan::target::Contents;
-use crate::settings::{Client, DEFAULT_SUBNET_SIZE, FallbackNat, InitChoice, OnLoss, Settings};
+use crate::settings::{
+    Client, DEFAULT_SUBNET_SIZE, FallbackNat, InitChoice, OnLoss, Settings, Target,
+};
 use crate::subnet::Subnet;
 
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
-    let event = HookEvent::read(env, settings.subnet_size, settings.client)?;
+    let event = read_event(settings, env)?;
     if event.new.is_empty() && !event.is_loss() && !settings.dry_run {
         // PREINIT6, DEPREF6 and the like: no I/O at all.
         return Ok(());
     }
     let state = PendingRecord::new(&settings.root);
+    let mapping_record = MappingRecord::new(&settings.root);
+    let records = (&state, &mapping_record);
     if settings.dry_run {
         let files = target_files(settings)?;
-        let plan = plan_under_lock(settings, &event, &files, &state)?;
+        let plan = plan_under_lock(settings, &event, &files, records)?;
         // A closed stdout ends the report, not the run.
         let _ = std::io::stdout()
             .lock()
@@ -46,10 +52,11 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     }
     let planned = target_files(settings).and_then(|files| {
         let locks = lock_all(&files)?;
-        let plan = plan_under_lock(settings, &event, &files, &state)?;
+        let plan = plan_under_lock(settings, &event, &files, records)?;
         let runner = Runner {
             targets: &files,
             state: &state,
+            mapping_record: &mapping_record,
             init: init_system(settings),
             restart_timeout: Duration::from_secs(settings.restart_timeout),
             service: &settings.service,
@@ -67,6 +74,9 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
             }
             Ok(())
         }
+        // Under nptv6 an unwired daemon.json is found again by the next event, and a failed
+        // nft run must not cost a restart.
+        Err(e) if settings.target == Target::Nptv6 => Err(e),
         Err(e) => {
             owe_restart_after_failure(&state, &event);
             Err(e)
@@ -74,16 +84,57 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     }
 }
 
-/// Reads the targets and the owed restart, and plans (the caller holds the lock, but for
-/// `--dry-run`).
+/// The event, read for the target: under nptv6 a delegated prefix must hold a /64, whatever
+/// --subnet-size says.
+fn read_event(settings: &Settings, env: &Env) -> Result<HookEvent> {
+    if settings.target != Target::Nptv6 {
+        return Ok(HookEvent::read(env, settings.subnet_size, settings.client)?);
+    }
+    HookEvent::read(env, LONGEST_MAPPED, settings.client).map_err(|mut e: InputError| {
+        let too_long = e.problem.strip_prefix("a /").and_then(|rest| {
+            let (len, rest) = rest.split_once(' ')?;
+            rest.starts_with("cannot hold").then(|| len.parse().ok())?
+        });
+        if let Some(len) = too_long {
+            e.problem = MappingRefused::DelegatedTooLong(len).to_string();
+        }
+        e.into()
+    })
+}
+
+/// Reads the targets, the owed restart and (nptv6) the applied mapping, and plans (the
+/// caller holds the lock, but for `--dry-run`).
 fn plan_under_lock(
     settings: &Settings,
     event: &HookEvent,
     files: &[AtomicFile],
-    state: &PendingRecord,
+    (state, mapping_record): (&PendingRecord, &MappingRecord),
 ) -> Result<Plan> {
     let targets = read_all(settings, files)?;
     let pending = state.read_line().and_then(|line| Pending::parse(&line));
+    if settings.target == Target::Nptv6
+        && let [target] = targets.as_slice()
+        && let Contents::DaemonJson(json) = &target.contents
+    {
+        let now = Nptv6Now {
+            daemon_json_path: &target.path,
+            daemon_json: json,
+            internal: settings
+                .internal_prefix
+                .unwrap_or_else(|| firewall::host_ula(&settings.root)),
+            applied: mapping_record.read(),
+            on_loss: settings.on_loss,
+            pending,
+        };
+        return plan_nptv6(event, &now).map_err(|refused| match refused {
+            MappingRefused::InternalTooLong { .. } => ConfigError(refused.to_string()).into(),
+            MappingRefused::DelegatedTooLong(_) => anyhow::anyhow!(InputError::new(
+                "the delegated prefix",
+                b"",
+                refused.to_string()
+            )),
+        });
+    }
     let policy = policy(settings, event, &targets)?;
     Ok(plan(event, &targets, &policy, pending))
 }
@@ -124,6 +175,18 @@ fn script_change(change: &SubnetChange) -> Change {
         old_subnet: show(change.old_subnet),
         prefix: change.prefix.to_string(),
         reason: change.reason.clone(),
+        mapping: change
+            .mapping
+            .map(|m| {
+                vec![
+                    ("DOCKER_IPV6_PD_MAPPED", m.mapped.to_string()),
+                    (
+                        "DOCKER_IPV6_PD_PUBLIC_SUBNET",
+                        m.public_subnet().to_string(),
+                    ),
+                ]
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -257,6 +320,9 @@ fn dry_run_report(settings: &Settings, plan: &Plan) -> String {
             change.old_subnet,
             change.prefix
         );
+        for (name, value) in &change.mapping {
+            out += &format!("  and {name}={value}\n");
+        }
     }
     out
 }

@@ -81,6 +81,9 @@ pub enum Target {
     DaemonJson,
     /// Both
     Both,
+    /// Docker on a stable unique local prefix (--internal-prefix) in daemon.json, mapped 1:1
+    /// onto the delegated prefix with nftables: a renumbering restarts nothing
+    Nptv6,
 }
 
 impl Target {
@@ -123,6 +126,8 @@ pub struct Settings {
     /// `None`: derived from the machine id when needed.
     pub fallback_prefix: Option<Ipv6Net>,
     pub fallback_nat: FallbackNat,
+    /// `--target nptv6`'s prefix for docker; `None`: derived from the machine id.
+    pub internal_prefix: Option<Ipv6Net>,
     pub post_change_dir: PathBuf,
     /// Seconds each post-change script may run.
     pub post_change_timeout: u64,
@@ -158,6 +163,7 @@ impl Target {
             Target::PrefixFile => &[FileKind::PrefixFile],
             Target::DaemonJson => &[FileKind::DaemonJson],
             Target::Both => &[FileKind::PrefixFile, FileKind::DaemonJson],
+            Target::Nptv6 => &[FileKind::DaemonJson],
         }
     }
 }
@@ -202,7 +208,7 @@ pub fn parse_service(text: &str) -> Result<String, String> {
     }
 }
 
-/// A fallback prefix: a unique local prefix (fc00::/7).
+/// A fallback or internal prefix: a unique local prefix (fc00::/7).
 pub fn parse_fallback_prefix(text: &str) -> Result<Ipv6Net, String> {
     let net: Ipv6Net = text
         .parse()

@@ -138,7 +138,7 @@ fn bash_completes_subcommands_their_options_and_the_values_of_choices() {
     assert!(status.iter().any(|s| s == "--target"), "{status:?}");
     assert_eq!(
         complete(&["docker-ipv6-pd", "--target", ""]),
-        ["prefix-file", "daemon-json", "both"]
+        ["prefix-file", "daemon-json", "both", "nptv6"]
     );
     assert_eq!(
         complete(&["docker-ipv6-pd", "doctor", "--target", "d"]),
@@ -295,7 +295,7 @@ fn fish_completes_subcommands_their_options_and_the_values_of_choices() {
     // file names from the current directory, which holds the script).
     assert_eq!(
         fish_completes(&script, "docker-ipv6-pd --target "),
-        ["both", "daemon-json", "prefix-file"]
+        ["both", "daemon-json", "nptv6", "prefix-file"]
     );
     assert_eq!(
         fish_completes(&script, "docker-ipv6-pd doctor --on-loss "),

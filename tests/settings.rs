@@ -22,7 +22,9 @@ fn default_in_help(arg: &clap::Arg) -> String {
 fn valid_value(arg: &clap::Arg) -> String {
     match arg.get_possible_values().first() {
         Some(value) => value.get_name().to_string(),
-        None if arg.get_id() == "fallback_prefix" => "fd00:1:2::/48".to_string(),
+        None if ["fallback_prefix", "internal_prefix"].contains(&arg.get_id().as_str()) => {
+            "fd00:1:2::/48".to_string()
+        }
         None => default_in_help(arg),
     }
 }
@@ -76,8 +78,8 @@ fn the_default_each_help_names_is_the_built_in_default() {
             Err(_) => not_literal.push(key.to_string()),
         }
     }
-    // Only the fallback prefix has a default that is a rule, not a value.
-    assert_eq!(not_literal, ["fallback-prefix"]);
+    // Only the unique local prefixes have a default that is a rule, not a value.
+    assert_eq!(not_literal, ["fallback-prefix", "internal-prefix"]);
 }
 
 #[test]

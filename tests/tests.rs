@@ -18,6 +18,7 @@ mod hostile_files;
 mod install;
 mod layout;
 mod loss;
+mod nptv6;
 mod settings;
 mod shim;
 mod sipcalc;

@@ -3,7 +3,7 @@
 //! or inherit the DHCP client's descriptors.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -50,11 +50,24 @@ const POLL: Duration = Duration::from_millis(1);
 /// its stdout open forever, so a pipe would never reach EOF (and closing our end would send
 /// that daemon SIGPIPE). Whatever the group leaves running after a normal exit is left alone:
 /// that is how `service docker restart` starts dockerd.
-pub fn run(mut command: Command, timeout: Duration) -> io::Result<Finished> {
+pub fn run(command: Command, timeout: Duration) -> io::Result<Finished> {
+    run_reading(command, Stdio::null(), timeout)
+}
+
+/// Runs `command` as [`run`] does, with `input` on its stdin (a script for `nft -f -`). The
+/// bytes sit in a memfd, so the child reads them at its own pace and no pipe can block us.
+pub fn run_with_input(command: Command, input: &[u8], timeout: Duration) -> io::Result<Finished> {
+    let mut file = new_memfd()?;
+    file.write_all(input)?;
+    file.seek(SeekFrom::Start(0))?;
+    run_reading(command, Stdio::from(file), timeout)
+}
+
+fn run_reading(mut command: Command, stdin: Stdio, timeout: Duration) -> io::Result<Finished> {
     let mut buffer = output::Buffer::new(new_memfd()?);
     let inherited = descriptors_above_stderr();
     command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(buffer.file().try_clone()?)
         .stderr(buffer.file().try_clone()?)
         // Its own group, so a timeout kills whatever it started too.

@@ -1,6 +1,8 @@
 //! The unique local fallback for `--on-loss fallback`: a ULA prefix stable per host, and the
 //! NAT66 rule that lets containers on it reach the IPv6 internet while no prefix is
-//! delegated (`ip6tables -t nat ... -j MASQUERADE`, as the setup of the sipcalc hook (wido/docker-ipv6) did).
+//! delegated (`ip6tables -t nat ... -j MASQUERADE`, as the setup of the sipcalc hook (wido/docker-ipv6) did);
+//! and, for `--target nptv6`, the nft transaction that maps docker's internal prefix onto the
+//! delegated one.
 
 use std::fs;
 use std::net::Ipv6Addr;
@@ -109,6 +111,19 @@ pub fn remove_nat66(subnet: &Ipv6Net) -> Result<()> {
     Ok(())
 }
 
+/// Hands `script` to `nft -f -`, which applies it as one transaction: all of it or nothing.
+pub fn run_nft_script(script: &str) -> Result<()> {
+    let mut command = Command::new("nft");
+    command.args(["-f", "-"]);
+    let finished =
+        child::run_with_input(command, script.as_bytes(), TOOL_TIMEOUT).context("running nft")?;
+    match finished.ending {
+        Ending::Succeeded => Ok(()),
+        Ending::TimedOut => bail!("nft -f - still ran after {}s", TOOL_TIMEOUT.as_secs()),
+        Ending::Failed(status) => bail!("nft -f - failed ({status}): {}", finished.output),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +149,16 @@ mod tests {
         )
         .unwrap();
         assert_ne!(host_ula(root.path()), a);
+    }
+
+    #[test]
+    fn a_child_reads_its_input_from_stdin() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "tr a-z A-Z; exit 3"]);
+        let finished =
+            child::run_with_input(command, b"table ip6 x\n", Duration::from_secs(10)).unwrap();
+        assert_eq!(finished.output, "TABLE IP6 X");
+        assert!(matches!(finished.ending, Ending::Failed(_)));
     }
 
     #[test]

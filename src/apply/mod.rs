@@ -6,6 +6,7 @@ pub mod atomic_file;
 pub mod child;
 pub mod firewall;
 pub mod init_system;
+pub mod mapping_state;
 pub mod post_change;
 pub mod run_parts;
 pub mod state;
@@ -16,6 +17,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::apply::atomic_file::AtomicFile;
 use crate::apply::init_system::InitSystem;
+use crate::apply::mapping_state::MappingRecord;
 use crate::apply::state::PendingRecord;
 use crate::error::RestartFailed;
 use crate::log;
@@ -27,6 +29,8 @@ pub struct Runner<'a> {
     pub targets: &'a [AtomicFile],
     /// The record of an owed restart.
     pub state: &'a PendingRecord,
+    /// The record of the nft mapping applied since boot (`--target nptv6`).
+    pub mapping_record: &'a MappingRecord,
     pub init: InitSystem,
     /// How long a restart (or the start after it) may take before it is killed.
     pub restart_timeout: Duration,
@@ -54,7 +58,7 @@ impl Runner<'_> {
                     })?;
             }
             Effect::RefuseDockerdFlags => (self.refuse_dockerd_flags)()?,
-            Effect::Write { path, bytes, .. } => {
+            Effect::Write { path, bytes, .. } | Effect::WireNptv6 { path, bytes, .. } => {
                 let file = self
                     .targets
                     .iter()
@@ -64,6 +68,42 @@ impl Runner<'_> {
                     format!("could not write {} (left as it was)", file.describe())
                 })?;
                 log::info(&format!("wrote {}", file.describe()));
+            }
+            Effect::ApplyMapping { mapping, script } => {
+                if let Err(e) = firewall::run_nft_script(script) {
+                    // nft applies all or nothing, but what the kernel holds now is no longer
+                    // what the record says: without a record the next event applies again.
+                    let _ = self.mapping_record.clear();
+                    return Err(e).with_context(|| {
+                        format!(
+                            "could not map {} onto {}; the next event retries it",
+                            mapping.public, mapping.mapped
+                        )
+                    });
+                }
+                log::info(&format!(
+                    "mapped {} onto {} (nft table ip6 {})",
+                    mapping.public,
+                    mapping.mapped,
+                    crate::plan::nptv6::TABLE
+                ));
+                if let Err(e) = self.mapping_record.write(mapping) {
+                    log::warning(&format!(
+                        "the mapping is in place, but could not be recorded: {e:#}; the next \
+                         event applies it again"
+                    ));
+                }
+            }
+            Effect::RemoveMapping { script } => {
+                firewall::run_nft_script(script)
+                    .context("could not remove the mapping; the next loss event retries it")?;
+                log::info(&format!(
+                    "removed the mapping (nft table ip6 {})",
+                    crate::plan::nptv6::TABLE
+                ));
+                if let Err(e) = self.mapping_record.clear() {
+                    log::warning(&format!("forgetting the removed mapping: {e:#}"));
+                }
             }
             Effect::AddNat66(subnet) => {
                 firewall::add_nat66(subnet).with_context(|| {

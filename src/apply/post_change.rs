@@ -27,6 +27,8 @@ pub struct Change {
     pub prefix: String,
     /// The DHCP client's reason.
     pub reason: String,
+    /// More variables: `--target nptv6`'s mapping (none for the other targets).
+    pub mapping: Vec<(&'static str, String)>,
 }
 
 impl Change {
@@ -144,7 +146,7 @@ fn run_trusted(dir: &Path, hook: &Path, change: &Change, timeout: Duration) -> O
         return Outcome::Skipped(why);
     }
     let mut command = Command::new(hook);
-    command.envs(change.vars());
+    command.envs(change.vars()).envs(change.mapping.clone());
     let finished = match child::run(command, timeout) {
         Ok(finished) => finished,
         Err(e) => {

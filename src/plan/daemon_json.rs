@@ -11,6 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::subnet::Subnet;
 
+pub mod nptv6_wiring;
+
 /// The key docker reads the default bridge's IPv6 subnet from.
 pub const FIXED_CIDR_V6: &str = "fixed-cidr-v6";
 /// The key that turns IPv6 on for the default bridge.

@@ -14,9 +14,13 @@ use ipnet::Ipv6Net;
 use crate::event::HookEvent;
 use crate::log::Level;
 use crate::plan::decision::{Decision, LossAction, Policy, decide};
+use crate::plan::nptv6::Mapping;
 use crate::plan::pending::Pending;
 use crate::plan::target::Contents;
 use crate::settings::FileKind;
+
+mod nptv6_branch;
+pub use nptv6_branch::{Nptv6Now, plan_nptv6};
 
 /// One target file as it is now.
 #[derive(Clone, Debug)]
@@ -47,6 +51,17 @@ pub enum Effect {
     AddNat66(Ipv6Net),
     /// Remove that rule (best effort: a failure is a warning).
     RemoveNat66(Ipv6Net),
+    /// Wire docker onto the mapped part of the internal prefix (`--target nptv6`): replace
+    /// daemon.json with `bytes`.
+    WireNptv6 {
+        path: PathBuf,
+        mapped: Ipv6Net,
+        bytes: Vec<u8>,
+    },
+    /// Replace our nft table with `script`, which maps `mapping`, and record it as applied.
+    ApplyMapping { mapping: Mapping, script: String },
+    /// Remove our nft table with `script`, and forget the recorded mapping.
+    RemoveMapping { script: String },
     /// Restart docker so it reads the targets again.
     RestartDocker,
     /// Forget the owed restart: docker restarted.
@@ -64,6 +79,8 @@ pub struct SubnetChange {
     pub prefix: Ipv6Net,
     /// The DHCP client's reason.
     pub reason: String,
+    /// `--target nptv6`: the mapping now in place (none when it was removed).
+    pub mapping: Option<Mapping>,
 }
 
 /// Everything one event does.
@@ -164,6 +181,7 @@ pub fn plan(
         old_subnet: before,
         prefix,
         reason: event.reason.clone(),
+        mapping: None,
     });
     Plan {
         decision,
@@ -257,6 +275,27 @@ impl fmt::Display for Effect {
                 "masquerade {subnet} with ip6tables (nat POSTROUTING), unless already done"
             ),
             Effect::RemoveNat66(subnet) => write!(f, "stop masquerading {subnet}"),
+            Effect::WireNptv6 {
+                path,
+                mapped,
+                bytes,
+            } => write!(
+                f,
+                "wire docker onto {mapped} (ipv6, fixed-cidr-v6 and default-address-pools) \
+                 in {}:\n{}",
+                path.display(),
+                String::from_utf8_lossy(bytes).trim_end()
+            ),
+            Effect::ApplyMapping { mapping, script } => write!(
+                f,
+                "map {} onto {} with nft -f -:\n{}",
+                mapping.public,
+                mapping.mapped,
+                script.trim_end()
+            ),
+            Effect::RemoveMapping { script } => {
+                write!(f, "remove the mapping with nft -f -:\n{}", script.trim_end())
+            }
             Effect::RestartDocker => f.write_str("restart docker"),
             Effect::ClearPending => f.write_str("clear the owed restart"),
         }

@@ -5,5 +5,6 @@
 pub mod daemon_json;
 pub mod decision;
 pub mod effect;
+pub mod nptv6;
 pub mod pending;
 pub mod target;

@@ -6,7 +6,8 @@
 # the machine. The scenarios live in files by topic: dhclient's events (dhclient-events.sh), a
 # broken binary (broken-binary.sh), the published hook for comparison (comparison.sh), the
 # daemon.json wiring (daemon-json.sh), the real dhcpcd (dhcpcd.sh) and the loss policies
-# withdraw and fallback with NAT66 (loss-policies.sh). Each scenario prints what it saw (events,
+# withdraw and fallback with NAT66 (loss-policies.sh) and the nftables mapping of
+# target = nptv6 (nptv6.sh). Each scenario prints what it saw (events,
 # prefix file, docker restarts, container address), PASS/FAIL and its wall time; the last line
 # is "N passed, N failed".
 #
@@ -15,7 +16,7 @@
 #                  target/release/docker-ipv6-pd); also E2E_BINARY=PATH
 #   SCENARIO       run only these, by name: first-lease renewal reboot renumber-new-router
 #                  renumber-new-pool two-prefixes release broken-binary published-hook
-#                  daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback;
+#                  daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback nptv6;
 #                  some build on the one before
 #   E2E_HOOK=published  run the dhclient scenarios and published-hook with the published hook
 #                  (the sipcalc hook, wido/docker-ipv6) instead of the product (to check the
@@ -43,13 +44,16 @@ source "$E2E/daemon-json.sh"
 source "$E2E/dhcpcd.sh"
 # shellcheck source=tests/e2e/loss-policies.sh
 source "$E2E/loss-policies.sh"
+# shellcheck source=tests/e2e/nptv6.sh
+source "$E2E/nptv6.sh"
 
 # Every scenario, in the order they run; those about the product itself are left out with
 # E2E_HOOK=published.
 SCENARIOS=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
     broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd withdraw
-    fallback)
-PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback)
+    fallback nptv6)
+PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback
+    nptv6)
 
 BINARY=${E2E_BINARY:-}
 HOOK=${E2E_HOOK:-product}
@@ -284,6 +288,7 @@ scenario daemon-json-renumber "daemon.json wiring: renumbering by the same route
 scenario dhcpcd "dhcpcd instead of dhclient: its shim writes the first /80, one restart; renewals change nothing"
 scenario withdraw "on-loss = withdraw: a release empties the file and restarts docker; a new lease brings it back"
 scenario fallback "on-loss = fallback: a release moves docker to a ULA /80 with NAT66; a returning prefix undoes it"
+scenario nptv6 "target = nptv6: one restart for the wiring; a renumbering maps the container's new public address, no restart"
 say ""
 [[ ! -s $T/times ]] || say "e2e: wall time per scenario: $(paste -sd, "$T/times" | sed 's/,/, /g')"
 say "e2e: $((SECONDS)) s"

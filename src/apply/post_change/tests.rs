@@ -45,6 +45,7 @@ fn hooks_get_the_change_and_no_stdin() {
         old_subnet: "2001:db8:0:100::/80".into(),
         prefix: "2001:db8:0:200::/60".into(),
         reason: "BOUND6".into(),
+        mapping: Vec::new(),
     };
     let outcomes = run_all(dir.path(), &change, Duration::from_secs(5));
     assert_eq!(outcomes[0].1, Outcome::Succeeded);
