@@ -49,8 +49,11 @@ cp "$work/pkg.deb" "$work/root/tmp/pkg.deb"
 # A service that would show any restart attempt.
 printf "#!/bin/sh\necho \"\$*\" >>/tmp/service-calls\n" >"$work/root/usr/sbin/service"
 chmod +x "$work/root/usr/sbin/service"
+# The listings leave out what other processes on this machine change while the test runs
+# (work trees and build output under /work, /root and /home; caches, logs, temp files): the
+# lower layer of the overlay is the live /.
 before=$(mktemp)
-chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run \) -prune -o -print | sort" >"$before"
+chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run -o -path /work -o -path /root -o -path /home -o -path /var/tmp \) -prune -o -print | sort" >"$before"
 chroot "$work/root" dpkg -i /tmp/pkg.deb >/dev/null
 chroot "$work/root" sh -c "dpkg -s docker-ipv6-pd | grep -q \"Status: install ok installed\""
 echo "ok: dpkg -i"
@@ -61,7 +64,7 @@ chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd --client dhcpcd$" /us
 echo "ok: the installed binary runs, both shims call /usr/sbin/docker-ipv6-pd"
 chroot "$work/root" dpkg -P docker-ipv6-pd >/dev/null
 after=$(mktemp)
-chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run \) -prune -o -print | sort" >"$after"
+chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run -o -path /work -o -path /root -o -path /home -o -path /var/tmp \) -prune -o -print | sort" >"$after"
 if ! diff "$before" "$after"; then echo "FAIL: dpkg -P left the differences above"; exit 1; fi
 [ ! -e "$work/root/tmp/service-calls" ] || { echo "FAIL: service was called: $(cat "$work/root/tmp/service-calls")"; exit 1; }
 echo "ok: dpkg -P left nothing behind, and docker was never restarted"
