@@ -11,8 +11,10 @@ use crate::settings::Settings;
 
 pub mod facts;
 pub mod gather;
+mod gather_docker;
 pub mod judge;
 mod judge_docker;
+mod judge_engine;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,3 +105,5 @@ pub fn examine(settings: &Settings) -> Report {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_engine;
