@@ -55,13 +55,13 @@ pub(crate) fn run(m: &Machine, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn doctor(m: &Machine) -> (Option<i32>, String) {
+pub(crate) fn doctor(m: &Machine) -> (Option<i32>, String) {
     let out = run(m, &["doctor"]);
     (out.status.code(), stdout(&out))
 }
 
 /// Doctor finds a problem whose line contains `problem` and whose fix contains `fix`.
-fn finds(m: &Machine, problem: &str, fix: &str) {
+pub(crate) fn finds(m: &Machine, problem: &str, fix: &str) {
     let (code, report) = doctor(m);
     assert_eq!(code, Some(5), "{report}");
     let lines: Vec<&str> = report.lines().collect();
