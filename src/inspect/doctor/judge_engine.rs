@@ -18,10 +18,15 @@ pub fn engine(facts: &Facts, report: &mut Report) {
         Found::Read(Ok(json)) => Some(json),
         _ => None,
     };
-    if let Some(version) = docker_version(facts, report) {
-        nat_and_filtering(version, json, report);
+    // daemon.json that cannot be read says nothing of its settings: judge no defaults.
+    let settings_known = matches!(facts.daemon_json, Found::Read(Ok(_)) | Found::Missing);
+    let setting = |name: &str| setting(facts, json, name);
+    if let Some(version) = docker_version(facts, report)
+        && settings_known
+    {
+        nat_and_filtering(version, &setting, report);
     }
-    if json.and_then(|j| j.get_bool("live-restore")) == Some(true) {
+    if setting("live-restore") == Some(true) {
         report.warning(
             "\"live-restore\": true: while any container runs, restarting docker keeps docker0's old IPv6 subnet",
             Some("stop the containers before docker restarts for a new prefix (a post-change script can), or set \"live-restore\": false".into()),
@@ -29,6 +34,29 @@ pub fn engine(facts: &Facts, report: &mut Report) {
     }
     containers(facts, report);
     docker0(facts, report);
+}
+
+/// A boolean dockerd setting: daemon.json's key, else a flag dockerd gets (`--ip-masq=false`,
+/// `--allow-direct-routing`), the running dockerd's first.
+fn setting(facts: &Facts, json: Option<&DaemonJson>, name: &str) -> Option<bool> {
+    if let Some(value) = json.and_then(|j| j.get_bool(name)) {
+        return Some(value);
+    }
+    let mut sources: Vec<_> = facts.flags.sources.iter().collect();
+    sources.sort_by_key(|s| !s.origin.starts_with("running dockerd"));
+    sources
+        .iter()
+        .flat_map(|s| s.words.iter())
+        .find_map(|word| flag_bool(word, name))
+}
+
+/// `--NAME` -> true, `--NAME=false` -> false; anything else -> None.
+pub fn flag_bool(word: &str, name: &str) -> Option<bool> {
+    let rest = word.strip_prefix("--")?.strip_prefix(name)?;
+    match rest {
+        "" => Some(true),
+        _ => rest.strip_prefix('=')?.parse().ok(),
+    }
 }
 
 /// `20.10.24+dfsg1-1` -> (20, 10), `5:28.2.2-1~debian.12` -> (28, 2).
@@ -82,8 +110,7 @@ fn docker_version(facts: &Facts, report: &mut Report) -> Option<(u32, u32)> {
 }
 
 /// Whether containers' IPv6 leaves with their own addresses and who filters it.
-fn nat_and_filtering(version: (u32, u32), json: Option<&DaemonJson>, report: &mut Report) {
-    let key = |name: &str| json.and_then(|j| j.get_bool(name));
+fn nat_and_filtering(version: (u32, u32), key: &dyn Fn(&str) -> Option<bool>, report: &mut Report) {
     let shown = format!("docker {}.{}", version.0, version.1);
     let ip6tables = key("ip6tables").unwrap_or(version.0 >= 27);
     if version.0 < 27 {
@@ -102,7 +129,7 @@ fn nat_and_filtering(version: (u32, u32), json: Option<&DaemonJson>, report: &mu
     }
     if !ip6tables {
         report.warning(
-            format!("\"ip6tables\": false: {shown} neither filters nor masquerades IPv6, so every container port is reachable from the Internet over IPv6"),
+            format!("ip6tables is off: {shown} neither filters nor masquerades IPv6, so every container port is reachable from the Internet over IPv6"),
             Some("filter forwarded IPv6 to docker0 in the host firewall, or drop \"ip6tables\": false and set \"ip-masq\": false instead".into()),
         );
         return;

@@ -3,7 +3,7 @@
 
 use super::facts::{Container, DhcpcdHooks, DockerUnit};
 use super::judge::judge;
-use super::judge_engine::version_of;
+use super::judge_engine::{flag_bool, version_of};
 use super::tests::{ROUTED, has, healthy, with};
 use super::*;
 use crate::inspect::read::Found;
@@ -98,7 +98,7 @@ fn no_ip6tables_means_no_filter() {
     docker(&mut facts, "5:28.2.2-1", r#"{"ip6tables": false}"#);
     let report = judge(&facts);
     assert!(!report.has_problem(), "{report}");
-    has(Verdict::Warning, &report, "\"ip6tables\": false");
+    has(Verdict::Warning, &report, "ip6tables is off");
     docker(&mut facts, "26.1.5+dfsg1-9", "{}");
     has(
         Verdict::Warning,
@@ -278,4 +278,26 @@ fn dhcpcd_by_comm_with_its_title_and_its_ia_pd() {
         fix.contains("ia_pd") && !fix.contains("dhclient6-pd@"),
         "{fix}"
     );
+}
+
+#[test]
+fn dockerd_flags_count_where_daemon_json_is_silent() {
+    assert_eq!(flag_bool("--ip-masq=false", "ip-masq"), Some(false));
+    assert_eq!(
+        flag_bool("--allow-direct-routing", "allow-direct-routing"),
+        Some(true)
+    );
+    assert_eq!(flag_bool("--ip-masquerade", "ip-masq"), None);
+    assert_eq!(flag_bool("--ip6tables=maybe", "ip6tables"), None);
+    let mut facts = healthy();
+    docker(&mut facts, "5:28.2.2-1", "{}");
+    facts.flags.sources[0]
+        .words
+        .extend(["--ip-masq=false".into(), "--allow-direct-routing".into()]);
+    let report = judge(&facts);
+    assert!(!report.has_problem(), "{report}");
+    // Unparseable daemon.json: its settings are unknown, so no verdict on defaults.
+    facts.daemon_json = Found::Read(Err("not valid daemon.json".into()));
+    facts.flags.sources[0].words.truncate(2);
+    assert!(with(Verdict::Problem, &judge(&facts), "masquerades").is_none());
 }
