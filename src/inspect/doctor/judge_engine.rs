@@ -9,7 +9,6 @@ use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::Facts;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
-use crate::plan::target::Contents;
 
 /// Judges docker's version, its IPv6 NAT and filtering, live-restore, the containers a
 /// restart stops and docker0's addresses.
@@ -24,7 +23,7 @@ pub fn engine(facts: &Facts, report: &mut Report) {
     if let Some(version) = docker_version(facts, report)
         && settings_known
     {
-        nat_and_filtering(version, &setting, report);
+        nat_and_filtering(version, &setting, routed_subnet(facts), report);
     }
     if setting("live-restore") == Some(true) {
         report.warning(
@@ -110,7 +109,12 @@ fn docker_version(facts: &Facts, report: &mut Report) -> Option<(u32, u32)> {
 }
 
 /// Whether containers' IPv6 leaves with their own addresses and who filters it.
-fn nat_and_filtering(version: (u32, u32), key: &dyn Fn(&str) -> Option<bool>, report: &mut Report) {
+fn nat_and_filtering(
+    version: (u32, u32),
+    key: &dyn Fn(&str) -> Option<bool>,
+    routed: Option<Ipv6Net>,
+    report: &mut Report,
+) {
     let shown = format!("docker {}.{}", version.0, version.1);
     let ip6tables = key("ip6tables").unwrap_or(version.0 >= 27);
     if version.0 < 27 {
@@ -136,9 +140,13 @@ fn nat_and_filtering(version: (u32, u32), key: &dyn Fn(&str) -> Option<bool>, re
     }
     let masquerades = key("ip-masq") != Some(false);
     if masquerades {
+        let subnet = routed.map_or_else(
+            || "<a /64 of the delegated prefix outside the default bridge's subnet>".to_string(),
+            |net| net.to_string(),
+        );
         report.problem(
             format!("{shown} masquerades IPv6 (ip6tables and ip-masq on by default): containers' IPv6 leaves as the host's address, and the default bridge cannot be routed"),
-            "route a user-defined network instead: docker network create --ipv6 --subnet <a /64 of the delegated prefix outside the default bridge's subnet> -o com.docker.network.bridge.gateway_mode_ipv6=routed NAME; or \"ip-masq\": false in daemon.json (stops IPv4 masquerading too); or \"ip6tables\": false (stops all IPv6 filtering)",
+            format!("route a user-defined network instead (the hook does not renumber it): docker network create --ipv6 --subnet {subnet} -o com.docker.network.bridge.gateway_mode_ipv6=routed NAME; or \"ip-masq\": false in daemon.json (stops IPv4 masquerading too); or \"ip6tables\": false (stops all IPv6 filtering)"),
         );
     }
     let direct = key("allow-direct-routing") == Some(true);
@@ -158,6 +166,38 @@ fn nat_and_filtering(version: (u32, u32), key: &dyn Fn(&str) -> Option<bool>, re
             "{shown} routes containers' IPv6 with their own addresses (ip-masq off); {reach}"
         ));
     }
+}
+
+/// A /64 for a routed user-defined network: the first /64 of the first live delegated
+/// prefix that does not overlap the default bridge's subnet.
+fn routed_subnet(facts: &Facts) -> Option<Ipv6Net> {
+    let configured = configured(facts);
+    let overlaps = |net: &Ipv6Net| {
+        configured
+            .iter()
+            .any(|c| c.contains(net) || net.contains(c))
+    };
+    facts
+        .leases
+        .prefixes
+        .iter()
+        .filter(|(_, p)| p.max_life != Some(0) && p.prefix.prefix_len() < 64)
+        .find_map(|(_, p)| {
+            let mut nets = p.prefix.trunc().subnets(64).ok()?;
+            nets.find(|net| !overlaps(net))
+        })
+}
+
+/// The subnets the target files hold now.
+fn configured(facts: &Facts) -> Vec<Ipv6Net> {
+    facts
+        .targets
+        .iter()
+        .filter_map(|t| match &t.contents {
+            Found::Read(contents) => contents.subnet(),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Running containers that docker's restart stops for good.
@@ -182,14 +222,7 @@ fn containers(facts: &Facts, report: &mut Report) {
 
 /// docker0's global addresses against the subnets the target files hold.
 fn docker0(facts: &Facts, report: &mut Report) {
-    let configured: Vec<Ipv6Net> = facts
-        .targets
-        .iter()
-        .filter_map(|t| match &t.contents {
-            Found::Read(c @ (Contents::PrefixFile(_) | Contents::DaemonJson(_))) => c.subnet(),
-            _ => None,
-        })
-        .collect();
+    let configured = configured(facts);
     if configured.is_empty() {
         return;
     }

@@ -56,7 +56,12 @@ fn docker_27_and_later_masquerade_ipv6_by_default() {
     docker(&mut facts, "5:27.5.1-1", "{}");
     let problem = has(Verdict::Problem, &judge(&facts), "masquerades IPv6");
     let fix = problem.fix.unwrap();
-    assert!(fix.contains("gateway_mode_ipv6=routed"), "{fix}");
+    assert!(
+        fix.contains(
+            "--subnet 2001:db8:0:101::/64 -o com.docker.network.bridge.gateway_mode_ipv6=routed"
+        ),
+        "{fix}"
+    );
     assert!(fix.contains("\"ip-masq\": false"), "{fix}");
     assert!(fix.contains("\"ip6tables\": false"), "{fix}");
     // 27 has no direct-routing filter.
