@@ -215,10 +215,10 @@ fn dhcp_client(facts: &Facts, report: &mut Report) -> Vec<String> {
     }
     if uplinks.is_empty() && !without_prefix {
         let dhcp = &facts.dhcp;
-        let fix = if dhcp.dhclient || !dhcp.dhcpcd {
-            "systemctl enable --now dhclient6-pd@IFACE (IFACE: the interface towards the router; needs isc-dhcp-client, which Debian 14 no longer has: use dhcpcd there)".to_string()
-        } else {
-            format!("dhcpcd is installed and dhclient is not: {DHCPCD_PD_FIX}")
+        let fix = match (dhcp.dhclient, dhcp.dhcpcd) {
+            (true, _) => "systemctl enable --now dhclient6-pd@IFACE (IFACE: the interface towards the router)".to_string(),
+            (false, true) => format!("dhcpcd is installed and dhclient is not: {DHCPCD_PD_FIX}"),
+            (false, false) => format!("install a DHCPv6 client: isc-dhcp-client (Debian 12, 13), then systemctl enable --now dhclient6-pd@IFACE; or dhcpcd-base (Debian 14 has no dhclient), then {DHCPCD_PD_FIX}"),
         };
         report.problem(
             "no DHCPv6 client asks for a prefix (no dhclient -6 -P or dhcpcd running, no dhclient6-pd@ unit enabled)",

@@ -306,3 +306,21 @@ fn dockerd_flags_count_where_daemon_json_is_silent() {
     facts.flags.sources[0].words.truncate(2);
     assert!(with(Verdict::Problem, &judge(&facts), "masquerades").is_none());
 }
+
+#[test]
+fn with_no_dhcp_client_installed_doctor_names_both() {
+    let mut facts = healthy();
+    facts.processes.clear();
+    facts.dhcp.dhclient = false;
+    let problem = has(
+        Verdict::Problem,
+        &judge(&facts),
+        "no DHCPv6 client asks for a prefix",
+    );
+    let fix = problem.fix.unwrap();
+    assert!(fix.starts_with("install a DHCPv6 client"), "{fix}");
+    assert!(
+        fix.contains("dhclient6-pd@IFACE") && fix.contains("ia_pd 1 -"),
+        "{fix}"
+    );
+}
