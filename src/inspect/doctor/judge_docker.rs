@@ -109,7 +109,7 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
             "in /etc/default/docker: DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"".to_string()
         };
         report.problem(
-            "docker gets no IPv6 subnet: neither a dockerd flag nor daemon.json sets fixed-cidr-v6",
+            "docker gets no IPv6 subnet: neither a dockerd flag that reaches dockerd as written nor daemon.json sets fixed-cidr-v6",
             fix,
         );
     }
