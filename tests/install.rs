@@ -19,8 +19,26 @@ fn install(dest: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Every file under `root`, relative, sorted, with its contents.
-fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+/// A digest of a file's contents, read in small pieces: the installed binary is tens of
+/// megabytes, and holding it would swell this test process (whose peak size other tests'
+/// children inherit in their own peak-RSS figure).
+fn digest(path: &Path) -> u64 {
+    use std::hash::Hasher;
+    use std::io::Read;
+    let mut file = fs::File::open(path).unwrap();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            return hasher.finish();
+        }
+        hasher.write(&buf[..n]);
+    }
+}
+
+/// Every file under `root`, relative, sorted, with a digest of its contents.
+fn tree(root: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -34,7 +52,7 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
                     .unwrap()
                     .to_string_lossy()
                     .into_owned();
-                out.push((rel, fs::read(&path).unwrap()));
+                out.push((rel, digest(&path)));
             }
         }
     }
