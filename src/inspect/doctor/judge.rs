@@ -1,5 +1,6 @@
 //! Doctor's verdicts: pure functions from the gathered facts to findings, each problem with
-//! its fix. The DHCP client side is here; docker's side is in `judge_docker`.
+//! its fix. The DHCP client side (dhclient and dhcpcd) is here; docker's wiring is in
+//! `judge_docker`, what dockerd itself does with the subnet in `judge_engine`.
 
 use crate::apply::run_parts;
 use crate::inspect::docker_flags;
