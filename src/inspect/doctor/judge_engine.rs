@@ -117,18 +117,18 @@ fn nat_and_filtering(
 ) {
     let shown = format!("docker {}.{}", version.0, version.1);
     let ip6tables = key("ip6tables").unwrap_or(version.0 >= 27);
-    if version.0 < 27 {
-        if key("ip6tables") == Some(true) && key("experimental") != Some(true) {
-            report.problem(
-                format!("\"ip6tables\": true on {shown} needs \"experimental\": true: dockerd refuses to start"),
-                "remove \"ip6tables\" from daemon.json (or add \"experimental\": true; docker 27 and later need neither)",
-            );
-        } else if !ip6tables {
-            report.warning(
-                format!("{shown} neither filters nor masquerades IPv6: every container port is reachable from the Internet over IPv6 unless the host filters forwarded traffic to docker0"),
-                Some("filter forwarded IPv6 to docker0 in the host firewall, or upgrade to docker 27 or later (it filters IPv6 by default)".into()),
-            );
-        }
+    if version.0 < 27 && ip6tables && key("experimental") != Some(true) {
+        report.problem(
+            format!("\"ip6tables\": true on {shown} needs \"experimental\": true: dockerd refuses to start"),
+            "remove \"ip6tables\" from daemon.json (or add \"experimental\": true; docker 27 and later need neither)",
+        );
+        return;
+    }
+    if version.0 < 27 && !ip6tables {
+        report.warning(
+            format!("{shown} neither filters nor masquerades IPv6: every container port is reachable from the Internet over IPv6 unless the host filters forwarded traffic to docker0"),
+            Some("filter forwarded IPv6 to docker0 in the host firewall (docker's own \"ip6tables\" filters, but masquerades too unless \"ip-masq\": false)".into()),
+        );
         return;
     }
     if !ip6tables {
@@ -144,9 +144,17 @@ fn nat_and_filtering(
             || "<a /64 of the delegated prefix outside the default bridge's subnet>".to_string(),
             |net| net.to_string(),
         );
+        // Gateway modes came with 27.0, and only user-defined networks take them.
+        let routed_network = if version.0 >= 27 {
+            format!(
+                "route a user-defined network instead (the hook does not renumber it): docker network create --ipv6 --subnet {subnet} -o com.docker.network.bridge.gateway_mode_ipv6=routed NAME; or "
+            )
+        } else {
+            String::new()
+        };
         report.problem(
-            format!("{shown} masquerades IPv6 (ip6tables and ip-masq on by default): containers' IPv6 leaves as the host's address, and the default bridge cannot be routed"),
-            format!("route a user-defined network instead (the hook does not renumber it): docker network create --ipv6 --subnet {subnet} -o com.docker.network.bridge.gateway_mode_ipv6=routed NAME; or \"ip-masq\": false in daemon.json (stops IPv4 masquerading too); or \"ip6tables\": false (stops all IPv6 filtering)"),
+            format!("{shown} masquerades IPv6 (ip6tables on, ip-masq on by default): containers' IPv6 leaves as the host's address, and the default bridge cannot be routed"),
+            format!("{routed_network}\"ip-masq\": false in daemon.json (stops IPv4 masquerading too); or \"ip6tables\": false (stops all IPv6 filtering)"),
         );
     }
     let direct = key("allow-direct-routing") == Some(true);

@@ -113,10 +113,27 @@ fn no_ip6tables_means_no_filter() {
     docker(&mut facts, "26.1.5+dfsg1-9", r#"{"ip6tables": true}"#);
     let problem = has(Verdict::Problem, &judge(&facts), "dockerd refuses to start");
     assert!(problem.fix.unwrap().contains("experimental"));
+    // With experimental it starts, and masquerades IPv6 like 27 (no gateway modes yet).
     docker(
         &mut facts,
         "26.1.5+dfsg1-9",
         r#"{"ip6tables": true, "experimental": true}"#,
+    );
+    let fix = has(
+        Verdict::Problem,
+        &judge(&facts),
+        "docker 26.1 masquerades IPv6",
+    )
+    .fix
+    .unwrap();
+    assert!(
+        !fix.contains("gateway_mode_ipv6") && fix.contains("\"ip-masq\": false"),
+        "{fix}"
+    );
+    docker(
+        &mut facts,
+        "26.1.5+dfsg1-9",
+        r#"{"ip6tables": true, "experimental": true, "ip-masq": false}"#,
     );
     assert!(!judge(&facts).has_problem());
 }
