@@ -58,8 +58,11 @@ hook=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 # A name with a dot: run-parts --list ignores it, so the set-aside enter hook never runs.
 saved_hook=$hook.replaced-by-docker-ipv6-pd
 unit=/etc/systemd/system/dhclient6-pd@.service
-dhcpcd_hooks=/usr/lib/dhcpcd/dhcpcd-hooks
-dhcpcd_hook=$dhcpcd_hooks/62-docker-ipv6-pd
+# dhcpcd's hook directory moved between releases: /usr/lib/dhcpcd/dhcpcd-hooks (Debian 12,
+# 13), /usr/libexec/dhcpcd-hooks (Debian 14). dhcpcd-run-hooks names the one it reads.
+dhcpcd_hook_dirs="/usr/lib/dhcpcd/dhcpcd-hooks /usr/libexec/dhcpcd-hooks"
+dhcpcd_run_hooks="/usr/lib/dhcpcd/dhcpcd-run-hooks /usr/libexec/dhcpcd-run-hooks"
+dhcpcd_hook_name=62-docker-ipv6-pd
 examples=$prefix/share/doc/docker-ipv6-pd/examples/post-change.d
 config=/etc/docker-ipv6-pd/docker-ipv6-pd.conf
 upstart_job=/etc/init/dhclient6-pd.conf
@@ -71,6 +74,27 @@ zsh_completion=$prefix/share/zsh/site-functions/_docker-ipv6-pd
 fish_completion=$prefix/share/fish/vendor_completions.d/docker-ipv6-pd.fish
 
 systemd_running() { [ -z "$dest" ] && [ -d /run/systemd/system ]; }
+
+# dhcpcd_hooks_dir: prints the hook directory this machine's dhcpcd-run-hooks reads (the
+# word ending in -hooks/* in its `for hook in` list); else the first of the known directories
+# that exists; else nothing (when staging: the first known directory).
+dhcpcd_hooks_dir() {
+    for script in $dhcpcd_run_hooks; do
+        [ -f "$dest$script" ] || continue
+        dir=$(sed -n 's|.*[[:space:]]\(/[^[:space:]]*-hooks\)/\*.*|\1|p' "$dest$script" | head -n 1)
+        if [ -n "$dir" ]; then
+            printf '%s\n' "$dir"
+            return
+        fi
+    done
+    for dir in $dhcpcd_hook_dirs; do
+        if [ -d "$dest$dir" ]; then
+            printf '%s\n' "$dir"
+            return
+        fi
+    done
+    [ -z "$dest" ] || printf '%s\n' "${dhcpcd_hook_dirs%% *}"
+}
 
 # ours FILE: true when FILE was installed by us (it names the project).
 ours() { grep -q "$marker" "$1" 2>/dev/null; }
@@ -104,12 +128,13 @@ install_files() {
     install -D -m 0644 "$tmp" "$dest$hook"
     say "installed $hook (calls $bin_path)"
 
-    # The dhcpcd shim goes in dhcpcd's own hook directory: only where dhcpcd is (always when
-    # staging).
-    if [ -n "$dest" ] || [ -d "$dhcpcd_hooks" ]; then
+    # The dhcpcd shim goes in the hook directory dhcpcd-run-hooks reads: only where dhcpcd is
+    # (always when staging).
+    dhcpcd_hooks=$(dhcpcd_hooks_dir)
+    if [ -n "$dhcpcd_hooks" ]; then
         sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/dhcpcd-hook" >"$tmp"
-        install -D -m 0644 "$tmp" "$dest$dhcpcd_hook"
-        say "installed $dhcpcd_hook (dhcpcd)"
+        install -D -m 0644 "$tmp" "$dest$dhcpcd_hooks/$dhcpcd_hook_name"
+        say "installed $dhcpcd_hooks/$dhcpcd_hook_name (dhcpcd)"
     fi
     rm -f "$tmp"
 
@@ -132,6 +157,16 @@ install_files() {
 # The configuration install.sh writes under systemd, byte for byte (uninstall compares).
 daemon_json_config() {
     cat <<'EOF'
+# Written by docker-ipv6-pd's install.sh: systemd runs here. Docker CE's docker.service
+# never reads /etc/default/docker, and Debian's docker.io passes DOCKER_OPTS to dockerd
+# without running its $(cat ...), so the subnet goes to docker's own daemon.json.
+target = daemon-json
+EOF
+}
+
+# What earlier versions of install.sh wrote there (uninstall takes that away too).
+daemon_json_config_before() {
+    cat <<'EOF'
 # Written by docker-ipv6-pd's install.sh: systemd runs here, and docker.service ignores
 # DOCKER_OPTS in /etc/default/docker, so the subnet goes to docker's own daemon.json.
 target = daemon-json
@@ -146,7 +181,8 @@ choose_wiring() {
     elif systemd_running; then
         mkdir -p "$(dirname "$config")"
         daemon_json_config >"$config"
-        say "wiring: daemon.json (systemd runs here and docker.service ignores DOCKER_OPTS);"
+        say "wiring: daemon.json (systemd runs here: it does not run the \$(cat ...) a DOCKER_OPTS"
+        say "        needs, and Docker CE's docker.service does not read /etc/default/docker at all);"
         say "        wrote $config with target = daemon-json"
         wiring=daemon-json
     else
@@ -178,10 +214,12 @@ uninstall_files() {
         mv "$dest$saved_hook" "$dest$hook"
         say "put the earlier hook back as $hook"
     fi
-    if ours "$dest$dhcpcd_hook"; then
-        rm -f "$dest$dhcpcd_hook"
-        say "removed $dhcpcd_hook"
-    fi
+    for dir in $dhcpcd_hook_dirs; do
+        if ours "$dest$dir/$dhcpcd_hook_name"; then
+            rm -f "$dest$dir/$dhcpcd_hook_name"
+            say "removed $dir/$dhcpcd_hook_name"
+        fi
+    done
     rm -f "$dest$unit"
     say "removed $unit"
     rm -rf "$dest$examples"
@@ -190,7 +228,8 @@ uninstall_files() {
         rm -f "$dest$upstart_job"
         say "removed $upstart_job"
     fi
-    if [ -e "$dest$config" ] && [ "$(cat "$dest$config")" = "$(daemon_json_config)" ]; then
+    if [ -e "$dest$config" ] && { [ "$(cat "$dest$config")" = "$(daemon_json_config)" ] ||
+        [ "$(cat "$dest$config")" = "$(daemon_json_config_before)" ]; }; then
         rm -f "$dest$config"
         rmdir "$(dirname "$dest$config")" 2>/dev/null || true
         say "removed $config (as install.sh wrote it)"
@@ -207,7 +246,16 @@ next_steps() {
 Next steps:
 1. Ask for a prefix on the uplink (eth0 here):
 EOF
-    if systemd_running; then
+    if ! command -v dhclient >/dev/null && command -v dhcpcd >/dev/null; then
+        cat <<'EOF'
+     dhcpcd is the client here (Debian 14 has no dhclient): in /etc/dhcpcd.conf add
+       interface eth0
+         ipv6rs
+         ia_pd 1 -
+     ("-": request the prefix but assign it to no interface; `ia_pd 1 lan0/0/64` also puts a
+     /64 on lan0), then restart dhcpcd. Its hook runs docker-ipv6-pd on every DHCPv6 event.
+EOF
+    elif systemd_running; then
         cat <<'EOF'
      systemctl enable --now dhclient6-pd@eth0
 EOF

@@ -9,8 +9,9 @@ deb=$(readlink -f "$1")
 [ "$(id -u)" -eq 0 ] || { echo "test-deb.sh: run as root" >&2; exit 1; }
 
 expected='./etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
-./lib/systemd/system/dhclient6-pd@.service
 ./usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd
+./usr/lib/systemd/system/dhclient6-pd@.service
+./usr/libexec/dhcpcd-hooks/62-docker-ipv6-pd
 ./usr/sbin/docker-ipv6-pd
 ./usr/share/bash-completion/completions/docker-ipv6-pd
 ./usr/share/doc/docker-ipv6-pd/README.md
@@ -60,8 +61,12 @@ echo "ok: dpkg -i"
 out=$(chroot "$work/root" /usr/sbin/docker-ipv6-pd subnet 2001:db8:100::/60)
 [ "$out" = 2001:0db8:0100:0000:0000:0000:0000:0000/80 ] || { echo "FAIL: installed binary said $out"; exit 1; }
 chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd$" /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
-chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd --client dhcpcd$" /usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd
-echo "ok: the installed binary runs, both shims call /usr/sbin/docker-ipv6-pd"
+for dir in /usr/lib/dhcpcd/dhcpcd-hooks /usr/libexec/dhcpcd-hooks; do
+    chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd --client dhcpcd$" "$dir/62-docker-ipv6-pd"
+done
+echo "ok: the installed binary runs, every shim calls /usr/sbin/docker-ipv6-pd"
+chroot "$work/root" sh -c "dpkg-deb -f /tmp/pkg.deb Recommends" | grep -qx "isc-dhcp-client | dhcpcd-base"
+echo "ok: recommends a DHCPv6 client, dhclient or dhcpcd"
 chroot "$work/root" dpkg -P docker-ipv6-pd >/dev/null
 after=$(mktemp)
 chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run -o -path /work -o -path /root -o -path /home -o -path /var/tmp \) -prune -o -print | sort" >"$after"

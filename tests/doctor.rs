@@ -8,8 +8,10 @@ use crate::util::*;
 
 const SHIM: &str = "if [ -x /usr/local/sbin/docker-ipv6-pd ]; then\n    /usr/local/sbin/docker-ipv6-pd\nfi\n# docker-ipv6-pd shim\n";
 const LEASES: &str = "lease6 {\n  interface \"eth0\";\n  ia-pd 1a:2b:3c:4d {\n    starts 1742000000;\n    iaprefix 2001:db8:0:100::/60 {\n      starts 1742000000;\n      preferred-life 1800;\n      max-life 3600;\n    }\n  }\n}\n";
-const DPKG_20: &str =
-    "Package: docker.io\nStatus: install ok installed\nVersion: 20.10.24+dfsg1-1+deb12u1\n";
+const DPKG_28: &str =
+    "Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.2.2-1~debian.13~trixie\n";
+/// daemon.json of a docker 28.2 or later that routes containers' IPv6 unmasqueraded.
+const ROUTED: &str = "{\"ip-masq\": false, \"allow-direct-routing\": true}\n";
 
 /// A machine on which everything is right (sysvinit-style wiring through DOCKER_OPTS).
 pub(crate) fn healthy() -> Machine {
@@ -36,7 +38,9 @@ pub(crate) fn healthy() -> Machine {
         "proc/200/cmdline",
         b"/usr/bin/dockerd\0--ipv6\0--fixed-cidr-v6=2001:0db8:0000:0100:0000:0000:0000:0000/80\0",
     );
-    m.put("var/lib/dpkg/status", DPKG_20.as_bytes());
+    m.put("var/lib/dpkg/status", DPKG_28.as_bytes());
+    m.put("etc/docker/daemon.json", ROUTED.as_bytes());
+    m.put("sbin/dhclient", b"");
     m
 }
 
@@ -51,13 +55,13 @@ pub(crate) fn run(m: &Machine, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn doctor(m: &Machine) -> (Option<i32>, String) {
+pub(crate) fn doctor(m: &Machine) -> (Option<i32>, String) {
     let out = run(m, &["doctor"]);
     (out.status.code(), stdout(&out))
 }
 
 /// Doctor finds a problem whose line contains `problem` and whose fix contains `fix`.
-fn finds(m: &Machine, problem: &str, fix: &str) {
+pub(crate) fn finds(m: &Machine, problem: &str, fix: &str) {
     let (code, report) = doctor(m);
     assert_eq!(code, Some(5), "{report}");
     let lines: Vec<&str> = report.lines().collect();
@@ -85,7 +89,8 @@ fn a_healthy_machine_has_no_problem() {
         "ok       /etc/docker/ipv6.prefix holds 2001:db8:0:100::/80",
         "ok       2001:db8:0:100::/80 in /etc/docker/ipv6.prefix lies inside the delegated prefix",
         "ok       the running dockerd (pid 200) uses 2001:db8:0:100::/80",
-        "ok       docker.io 20.10.24+dfsg1-1+deb12u1 works with /80 subnets",
+        "ok       docker-ce 5:28.2.2-1~debian.13~trixie gives default-bridge containers sequential addresses in the /80",
+        "ok       docker 28.2 routes containers' IPv6 with their own addresses (ip-masq off); only published ports are reachable",
         "0 problem(s), 0 warning(s)",
     ] {
         assert!(
@@ -155,6 +160,10 @@ fn no_dhcpv6_client_or_one_without_prefix_delegation() {
     let m = healthy();
     fs::remove_dir_all(m.dir.path().join("proc/100")).unwrap();
     m.put("proc/100/cmdline", b"dhcpcd\0-6\0-B\0eth0\0");
+    m.put(
+        "etc/dhcpcd.conf",
+        b"interface eth0\n  ipv6rs\n  ia_pd 1 -\n",
+    );
     let (code, report) = doctor(&m);
     assert_eq!(code, Some(0), "{report}");
     assert!(
@@ -211,15 +220,50 @@ fn the_same_setting_as_a_flag_and_in_daemon_json() {
     finds(&m, "ipv6 is both a dockerd flag", "keep one");
 }
 
+/// Debian's docker.io unit, as docker.io installs it.
+const DEBIAN_UNIT: &str = "[Service]\nEnvironmentFile=-/etc/default/docker\nExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS\n";
+/// Docker CE's unit: no EnvironmentFile.
+const DOCKER_CE_UNIT: &str =
+    "[Service]\nExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock\n";
+
 #[test]
 fn docker_opts_under_systemd() {
     let m = healthy();
     fs::create_dir_all(m.dir.path().join("run/systemd/system")).unwrap();
+    m.put(
+        "usr/lib/systemd/system/docker.service",
+        DOCKER_CE_UNIT.as_bytes(),
+    );
     finds(
         &m,
-        "docker.service ignores that file",
+        "but /usr/lib/systemd/system/docker.service does not read that file",
         "target = daemon-json",
     );
+    // Debian's unit reads the file, but hands `$(cat …)` to dockerd as text.
+    m.put(
+        "usr/lib/systemd/system/docker.service",
+        DEBIAN_UNIT.as_bytes(),
+    );
+    finds(
+        &m,
+        "systemd runs no $( … ) or backticks",
+        "target = daemon-json",
+    );
+    let (_, report) = doctor(&m);
+    assert!(!report.contains("does not read that file"), "{report}");
+    // Flags written out in full reach dockerd through Debian's unit.
+    m.put(
+        "etc/default/docker",
+        b"DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=2001:db8:0:100::/80\"\n",
+    );
+    let (_, report) = doctor(&m);
+    assert!(
+        report.contains(
+            "ok       dockerd gets --ipv6 --fixed-cidr-v6 from /etc/default/docker (DOCKER_OPTS)"
+        ),
+        "{report}"
+    );
+    assert!(!report.contains("systemd runs no $( … )"), "{report}");
 }
 
 #[test]
@@ -264,7 +308,7 @@ fn daemon_json_wiring_is_checked_too() {
     );
     m.put(
         "etc/docker/daemon.json",
-        b"{\"ipv6\": true, \"fixed-cidr-v6\": \"2001:db8:0:100::/80\"}\n",
+        b"{\"ipv6\": true, \"fixed-cidr-v6\": \"2001:db8:0:100::/80\", \"ip-masq\": false, \"allow-direct-routing\": true}\n",
     );
     let (code, report) = doctor(&m);
     assert_eq!(code, Some(0), "{report}");
@@ -286,28 +330,21 @@ fn daemon_json_wiring_is_checked_too() {
 }
 
 #[test]
-fn old_docker_with_subnets_longer_than_80() {
+fn any_subnet_size_works_with_any_docker() {
     let m = healthy();
     m.put(
         "var/lib/dpkg/status",
         b"Package: docker-ce\nStatus: install ok installed\nVersion: 5:27.3.1-1~debian.12\n",
     );
+    m.put("etc/docker/daemon.json", b"{\"ip-masq\": false}\n");
     m.put(
         "etc/docker-ipv6-pd/docker-ipv6-pd.conf",
         b"subnet-size = 96\n",
     );
-    finds(
-        &m,
-        "docker-ce 5:27.3.1-1~debian.12 gives default-bridge containers",
-        "subnet-size = 80",
-    );
-    m.put(
-        "var/lib/dpkg/status",
-        b"Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.1.1-1\n",
-    );
-    let (_, report) = doctor(&m);
+    let (code, report) = doctor(&m);
+    assert_eq!(code, Some(0), "{report}");
     assert!(
-        report.contains("ok       docker-ce 5:28.1.1-1 works with /96 subnets"),
+        report.contains("ok       docker-ce 5:27.3.1-1~debian.12 gives default-bridge containers sequential addresses (MAC-derived ones only in a /80 or shorter) in the /96"),
         "{report}"
     );
 }
@@ -343,7 +380,7 @@ fn a_prefix_file_not_written_yet_is_not_called_written() {
         "{report}"
     );
     assert!(
-        report.contains("warning  the hook writes the subnet to /etc/docker/ipv6.prefix, but neither DOCKER_OPTS nor a docker.service override reads that file"),
+        report.contains("warning  the hook writes the subnet to /etc/docker/ipv6.prefix, but nothing gives that file to dockerd"),
         "{report}"
     );
     assert!(!report.contains("is written"), "{report}");

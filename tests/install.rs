@@ -19,8 +19,26 @@ fn install(dest: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Every file under `root`, relative, sorted, with its contents.
-fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+/// A digest of a file's contents, read in small pieces: the installed binary is tens of
+/// megabytes, and holding it would swell this test process (whose peak size other tests'
+/// children inherit in their own peak-RSS figure).
+fn digest(path: &Path) -> u64 {
+    use std::hash::Hasher;
+    use std::io::Read;
+    let mut file = fs::File::open(path).unwrap();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            return hasher.finish();
+        }
+        hasher.write(&buf[..n]);
+    }
+}
+
+/// Every file under `root`, relative, sorted, with a digest of its contents.
+fn tree(root: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -34,7 +52,7 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
                     .unwrap()
                     .to_string_lossy()
                     .into_owned();
-                out.push((rel, fs::read(&path).unwrap()));
+                out.push((rel, digest(&path)));
             }
         }
     }
@@ -207,7 +225,7 @@ fn under_systemd_it_wires_daemon_json_and_uninstall_takes_that_back() {
     assert!(out.status.success(), "{}{}", text, stderr(&out));
     assert!(
         text.contains(
-            "wiring: daemon.json (systemd runs here and docker.service ignores DOCKER_OPTS)"
+            "wiring: daemon.json (systemd runs here: it does not run the $(cat ...) a DOCKER_OPTS"
         ),
         "{text}"
     );
@@ -253,4 +271,77 @@ fn without_systemd_it_wires_docker_opts_and_keeps_an_existing_configuration() {
         text.ends_with("target = both\n"),
         "an edited configuration must survive uninstall: {text}"
     );
+}
+
+/// A dhcpcd-run-hooks as dhcpcd 10.5 installs it on Debian 14: it reads /usr/libexec/dhcpcd-hooks.
+const RUN_HOOKS_LIBEXEC: &str = "for hook in \\\n\t/etc/dhcpcd.enter-hook \\\n\t/usr/libexec/dhcpcd-hooks/* \\\n\t/etc/dhcpcd.exit-hook\ndo\n\t. \"$hook\"\ndone\n";
+
+#[test]
+fn the_dhcpcd_shim_goes_where_dhcpcd_run_hooks_reads() {
+    let dest = tempfile::tempdir().unwrap();
+    // Both directories exist (an upgraded machine), but the script reads only one.
+    fs::create_dir_all(dest.path().join("usr/lib/dhcpcd/dhcpcd-hooks")).unwrap();
+    fs::create_dir_all(dest.path().join("usr/libexec")).unwrap();
+    fs::write(
+        dest.path().join("usr/libexec/dhcpcd-run-hooks"),
+        RUN_HOOKS_LIBEXEC,
+    )
+    .unwrap();
+    let out = install(dest.path(), &["--binary", BIN]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let read = dest
+        .path()
+        .join("usr/libexec/dhcpcd-hooks/62-docker-ipv6-pd");
+    assert!(read.is_file(), "{}", stdout(&out));
+    assert!(
+        !dest
+            .path()
+            .join("usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd")
+            .exists()
+    );
+    assert!(
+        stdout(&out).contains("installed /usr/libexec/dhcpcd-hooks/62-docker-ipv6-pd (dhcpcd)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = install(dest.path(), &["--uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !read.exists(),
+        "uninstall leaves the shim: {}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn without_dhcpcd_run_hooks_the_existing_hook_directory_wins() {
+    let dest = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dest.path().join("usr/libexec/dhcpcd-hooks")).unwrap();
+    let out = install(dest.path(), &["--binary", BIN]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        dest.path()
+            .join("usr/libexec/dhcpcd-hooks/62-docker-ipv6-pd")
+            .is_file(),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn where_only_dhcpcd_runs_it_says_how_to_ask_dhcpcd_for_a_prefix() {
+    if !have_root("install advice without dhclient") {
+        return;
+    }
+    let script = format!(
+        "rm -f /sbin/dhclient /usr/sbin/dhclient /usr/bin/dhclient /bin/dhclient\n\
+         command -v dhcpcd >/dev/null || {{ printf '#!/bin/sh\\n' >/usr/sbin/dhcpcd; chmod +x /usr/sbin/dhcpcd; }}\n\
+         rm -rf /etc/docker-ipv6-pd\n\
+         sh {INSTALL} --binary {BIN}"
+    );
+    let out = in_throwaway_root(&script);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}{}", text, stderr(&out));
+    assert!(text.contains("ia_pd 1 -"), "{text}");
+    assert!(!text.contains("dhclient6-pd@eth0"), "{text}");
 }

@@ -11,6 +11,7 @@ mod daemon_json;
 mod dhcpcd;
 mod docs;
 mod doctor;
+mod doctor_engine;
 mod failures;
 mod hook_run;
 mod hostile_events;

@@ -41,6 +41,63 @@ pub struct Facts {
     pub leases: Leases,
     /// The installed docker package and its version, from dpkg's status file.
     pub docker_package: Found<Option<(String, String)>>,
+    /// The DHCP clients installed, their configuration and hooks.
+    pub dhcp: DhcpFacts,
+    /// docker.service as systemd would load it, when one is installed.
+    pub docker_unit: Option<DockerUnit>,
+    /// The containers docker knows, from /var/lib/docker/containers.
+    pub containers: Vec<Container>,
+    /// Container files that could not be read or parsed, each with its path.
+    pub containers_unreadable: Vec<String>,
+    /// docker0's global IPv6 addresses with their prefix length, from /proc/net/if_inet6.
+    pub docker0: Vec<ipnet::Ipv6Net>,
+}
+
+/// The DHCPv6 clients on the machine and how each is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhcpFacts {
+    /// dhclient's binary exists (/sbin/dhclient or /usr/sbin/dhclient).
+    pub dhclient: bool,
+    /// dhcpcd's binary exists (/usr/sbin/dhcpcd or /sbin/dhcpcd).
+    pub dhcpcd: bool,
+    /// Processes that are dhcpcd by /proc/PID/comm or /proc/PID/exe, whatever their
+    /// command line says (dhcpcd 10 rewrites it: `dhcpcd: eth0 [ip6]`).
+    pub dhcpcd_pids: Vec<u32>,
+    /// /etc/dhcpcd.conf.
+    pub dhcpcd_conf: Found<String>,
+    /// The hook directory dhcpcd-run-hooks reads, when dhcpcd is there.
+    pub dhcpcd_hooks: Option<DhcpcdHooks>,
+}
+
+/// dhcpcd's hook directory and whether our shim is in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhcpcdHooks {
+    /// The directory, as on the system.
+    pub dir: String,
+    /// True when the directory holds a file that calls docker-ipv6-pd.
+    pub shim: bool,
+}
+
+/// What docker.service (with its drop-ins) does with /etc/default/docker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DockerUnit {
+    /// The unit file, as on the system.
+    pub path: String,
+    /// True when it has `EnvironmentFile=-/etc/default/docker` and its ExecStart names
+    /// `$DOCKER_OPTS` (Debian's docker.io; Docker CE's own unit has neither).
+    pub reads_defaults: bool,
+}
+
+/// One container as docker stored it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    /// Its name without the leading `/`, or its id when it has none.
+    pub name: String,
+    /// `RestartPolicy.Name` from hostconfig.json: `no` (also when empty), `always`,
+    /// `unless-stopped`, `on-failure`.
+    pub restart_policy: String,
+    /// `State.Running` from config.v2.json.
+    pub running: bool,
 }
 
 /// What the settings make doctor expect.

@@ -7,8 +7,9 @@ use std::path::Path;
 use crate::apply::init_system::InitSystem;
 use crate::apply::run_parts;
 use crate::inspect::doctor::facts::{
-    Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
+    DhcpFacts, DhcpcdHooks, Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
 };
+use crate::inspect::doctor::gather_docker;
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
@@ -20,6 +21,7 @@ use crate::settings::{Settings, under_root};
 pub fn gather(settings: &Settings) -> Facts {
     let root = settings.root.as_path();
     let daemon_json = daemon_json(root, &settings.daemon_json);
+    let (containers, containers_unreadable) = gather_docker::containers(root);
     Facts {
         setup: Setup {
             kinds: settings.target.files().to_vec(),
@@ -39,7 +41,69 @@ pub fn gather(settings: &Settings) -> Facts {
         leases: lease_file::survey(root),
         docker_package: read::system_file(root, Path::new("/var/lib/dpkg/status"), DPKG_STATUS_CAP)
             .map(|bytes| installed_docker(&String::from_utf8_lossy(&bytes))),
+        dhcp: dhcp(root),
+        docker_unit: gather_docker::docker_unit(root),
+        containers,
+        containers_unreadable,
+        docker0: gather_docker::docker0(root),
     }
+}
+
+/// Where dhcpcd-run-hooks may be: Debian 12 and 13, then Debian 14.
+const DHCPCD_RUN_HOOKS: [&str; 2] = [
+    "/usr/lib/dhcpcd/dhcpcd-run-hooks",
+    "/usr/libexec/dhcpcd-run-hooks",
+];
+/// dhcpcd's hook directories, in the same order.
+const DHCPCD_HOOK_DIRS: [&str; 2] = ["/usr/lib/dhcpcd/dhcpcd-hooks", "/usr/libexec/dhcpcd-hooks"];
+
+fn exists(root: &Path, paths: &[&str]) -> bool {
+    paths
+        .iter()
+        .any(|p| under_root(root, Path::new(p)).exists())
+}
+
+/// The DHCPv6 clients installed and dhcpcd's configuration and hooks.
+fn dhcp(root: &Path) -> DhcpFacts {
+    let dhcpcd = exists(root, &["/usr/sbin/dhcpcd", "/sbin/dhcpcd"]);
+    let text = |path: &str| {
+        read::system_file(root, Path::new(path), CONFIG_CAP)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let read_dir = DHCPCD_RUN_HOOKS
+        .iter()
+        .find_map(|script| text(script).ok().and_then(|t| hook_dir_read_by(&t)));
+    let dir = read_dir.or_else(|| {
+        DHCPCD_HOOK_DIRS
+            .iter()
+            .find(|d| under_root(root, Path::new(d)).is_dir())
+            .map(|d| d.to_string())
+    });
+    let dhcpcd_hooks = dir.filter(|_| dhcpcd).map(|dir| {
+        let shim = read::names_in(root, Path::new(&dir)).iter().any(|name| {
+            text(&format!("{dir}/{name}"))
+                .ok()
+                .is_some_and(|t| t.contains("docker-ipv6-pd"))
+        });
+        DhcpcdHooks { dir, shim }
+    });
+    DhcpFacts {
+        dhclient: exists(root, &["/sbin/dhclient", "/usr/sbin/dhclient"]),
+        dhcpcd,
+        dhcpcd_pids: gather_docker::pids_of(root, "dhcpcd"),
+        dhcpcd_conf: text("/etc/dhcpcd.conf"),
+        dhcpcd_hooks,
+    }
+}
+
+/// The hook directory a dhcpcd-run-hooks script sources: the word ending in `-hooks/*`
+/// in its `for hook in` list (`/usr/libexec/dhcpcd-hooks/* \`).
+pub fn hook_dir_read_by(script: &str) -> Option<String> {
+    script
+        .split_whitespace()
+        .filter_map(|word| word.trim_end_matches(';').strip_suffix("/*"))
+        .find(|dir| dir.starts_with('/') && dir.ends_with("-hooks"))
+        .map(str::to_string)
 }
 
 /// The files among dhclient's enter hooks (directories left out), with the binary of each shim.
@@ -162,6 +226,20 @@ mod tests {
             "# c\nif [ -x /usr/sbin/docker-ipv6-pd ]; then\n    /usr/sbin/docker-ipv6-pd\nfi\n";
         assert_eq!(shim_binary(shim), Some("/usr/sbin/docker-ipv6-pd"));
         assert_eq!(shim_binary("echo hi\n"), None);
+    }
+
+    #[test]
+    fn finds_the_hook_directory_dhcpcd_run_hooks_reads() {
+        let script = "for hook in \\\n\t/etc/dhcpcd.enter-hook \\\n\t/usr/libexec/dhcpcd-hooks/* \\\n\t/etc/dhcpcd.exit-hook\ndo\n";
+        assert_eq!(
+            hook_dir_read_by(script).as_deref(),
+            Some("/usr/libexec/dhcpcd-hooks")
+        );
+        assert_eq!(
+            hook_dir_read_by("for hook in /usr/lib/dhcpcd/dhcpcd-hooks/*; do").as_deref(),
+            Some("/usr/lib/dhcpcd/dhcpcd-hooks")
+        );
+        assert_eq!(hook_dir_read_by("rm -f /tmp/*\n"), None);
     }
 
     #[test]

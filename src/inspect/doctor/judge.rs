@@ -1,21 +1,26 @@
 //! Doctor's verdicts: pure functions from the gathered facts to findings, each problem with
-//! its fix. The DHCP client side is here; docker's side is in `judge_docker`.
+//! its fix. The DHCP client side (dhclient and dhcpcd) is here; docker's wiring is in
+//! `judge_docker`, what dockerd itself does with the subnet in `judge_engine`.
 
 use crate::apply::run_parts;
 use crate::inspect::docker_flags;
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::{Facts, HOOKS_DIR};
-use crate::inspect::doctor::judge_docker;
+use crate::inspect::doctor::{judge_docker, judge_engine};
 use crate::inspect::read::Found;
 
 /// Words in a hook that show it writes docker's subnet (the published hook has them all).
 const SUBNET_WRITER_MARKS: [&str; 3] = ["sipcalc", "ipv6.prefix", "fixed-cidr-v6"];
 
+/// How to make dhcpcd ask for a prefix (dhcpcd.conf(5): `ia_pd` belongs in an interface
+/// block; `-` as the interface requests the prefix without assigning it anywhere).
+pub const DHCPCD_PD_FIX: &str = "in /etc/dhcpcd.conf add `interface IFACE` with `ipv6rs` and `ia_pd 1 -` under it (`-`: assign the prefix to no interface; `ia_pd 1 lan0/0/64` also puts a /64 on lan0), then restart dhcpcd";
+
 /// The fix for a file that is not a regular file or is too large.
 pub const MAKE_IT_REGULAR: &str = "make it a regular file of sensible size, or remove it";
 
-/// Judges every fact, in the order a reader follows the setup: hook, DHCP client,
-/// sysctls, docker's wiring, the subnets, docker's version.
+/// Judges every fact, in the order a reader follows the setup: hooks, DHCP client,
+/// sysctls, docker's wiring, the subnets, then what docker itself does with them.
 pub fn judge(facts: &Facts) -> Report {
     let mut report = Report::default();
     hooks(facts, &mut report);
@@ -23,7 +28,7 @@ pub fn judge(facts: &Facts) -> Report {
     sysctls(facts, &uplinks, &mut report);
     judge_docker::wiring(facts, &mut report);
     judge_docker::subnets(facts, &mut report);
-    docker_version(facts, &mut report);
+    judge_engine::engine(facts, &mut report);
     report
 }
 
@@ -70,7 +75,10 @@ fn hooks(facts: &Facts, report: &mut Report) {
             );
         }
     }
-    if shims == 0 {
+    dhcpcd_hook(facts, report);
+    // Where dhcpcd is the only client (Debian 14 has no dhclient), dhclient's hooks do not matter.
+    let dhcpcd_only = facts.dhcp.dhcpcd && !facts.dhcp.dhclient;
+    if shims == 0 && !dhcpcd_only {
         report.problem(
             format!("no docker-ipv6-pd hook in {dir}: dhclient never calls it"),
             "./install.sh (or install the .deb)",
@@ -78,20 +86,95 @@ fn hooks(facts: &Facts, report: &mut Report) {
     }
 }
 
+/// Whether the shim is in the hook directory dhcpcd-run-hooks reads.
+fn dhcpcd_hook(facts: &Facts, report: &mut Report) {
+    let Some(hooks) = &facts.dhcp.dhcpcd_hooks else {
+        return;
+    };
+    let dir = &hooks.dir;
+    if hooks.shim {
+        report.ok(format!(
+            "{dir} (where dhcpcd-run-hooks looks) has the docker-ipv6-pd hook"
+        ));
+    } else if !facts.dhcp.dhcpcd_pids.is_empty() || !facts.dhcp.dhclient {
+        report.problem(
+            format!("no docker-ipv6-pd hook in {dir}, the directory dhcpcd-run-hooks reads: dhcpcd never calls it"),
+            "./install.sh (or install the .deb)",
+        );
+    }
+}
+
+/// The interface a dhcpcd process serves: its last argument, or in a title dhcpcd 10
+/// wrote over its command line (`dhcpcd: [privileged proxy] eth0 [ip6]`) the first word
+/// outside brackets.
+fn dhcpcd_interface(argv: &[String]) -> Option<String> {
+    if let [title] = argv
+        && let Some(rest) = title.strip_prefix("dhcpcd:")
+    {
+        let mut depth = 0usize;
+        let outside: String = rest
+            .chars()
+            .map(|c| {
+                match c {
+                    '[' => depth += 1,
+                    ']' => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => return c,
+                    _ => {}
+                }
+                ' '
+            })
+            .collect();
+        return outside.split_whitespace().next().map(str::to_string);
+    }
+    argv.last()
+        .filter(|a| a.len() > 1 && !a.starts_with('-') && !a.starts_with("dhcpcd"))
+        .cloned()
+}
+
+/// True when dhcpcd.conf has an active `ia_pd` line.
+pub fn asks_for_prefix(dhcpcd_conf: &str) -> bool {
+    dhcpcd_conf
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some("ia_pd"))
+}
+
+/// Whether a running dhcpcd is configured to ask for a prefix.
+fn dhcpcd_conf(facts: &Facts, report: &mut Report) {
+    match &facts.dhcp.dhcpcd_conf {
+        Found::Read(text) if asks_for_prefix(text) => {
+            report.ok("/etc/dhcpcd.conf asks for a delegated prefix (ia_pd)")
+        }
+        Found::Unreadable(why) => report.warning(why.clone(), Some(MAKE_IT_REGULAR.into())),
+        _ => report.problem(
+            "dhcpcd runs, but /etc/dhcpcd.conf has no ia_pd: it asks for no prefix",
+            DHCPCD_PD_FIX,
+        ),
+    }
+}
+
 /// Checks that a DHCPv6 client asks for a prefix; returns the uplink interfaces.
 fn dhcp_client(facts: &Facts, report: &mut Report) -> Vec<String> {
     let mut uplinks = Vec::new();
     let mut without_prefix = false;
+    let mut dhcpcd_seen: Vec<String> = Vec::new();
     for (pid, argv) in &facts.processes {
         let interface = argv.last().filter(|a| !a.starts_with('-')).cloned();
         let on = interface
             .clone()
             .unwrap_or_else(|| "every interface".into());
-        if docker_flags::is_program(argv, "dhcpcd") {
+        if docker_flags::is_program(argv, "dhcpcd") || facts.dhcp.dhcpcd_pids.contains(pid) {
             // dhcpcd asks for a prefix when its configuration has ia_pd; its binary lease
-            // files are not read, so the lease checks cannot speak for it.
-            report.ok(format!("dhcpcd runs on {on} (pid {pid}); its hook is /usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd"));
-            uplinks.extend(interface);
+            // files are not read, so the lease checks cannot speak for it. dhcpcd 10 runs
+            // several processes per interface: one line for each interface.
+            let interface = dhcpcd_interface(argv);
+            let on = interface
+                .clone()
+                .unwrap_or_else(|| "every interface".into());
+            if !dhcpcd_seen.contains(&on) {
+                report.ok(format!("dhcpcd runs on {on} (pid {pid})"));
+                uplinks.extend(interface);
+                dhcpcd_seen.push(on);
+            }
             continue;
         }
         if !docker_flags::is_program(argv, "dhclient") || !argv.iter().any(|a| a == "-6") {
@@ -128,10 +211,19 @@ fn dhcp_client(facts: &Facts, report: &mut Report) -> Vec<String> {
             uplinks.push(iface.to_string());
         }
     }
+    if !dhcpcd_seen.is_empty() {
+        dhcpcd_conf(facts, report);
+    }
     if uplinks.is_empty() && !without_prefix {
+        let dhcp = &facts.dhcp;
+        let fix = match (dhcp.dhclient, dhcp.dhcpcd) {
+            (true, _) => "systemctl enable --now dhclient6-pd@IFACE (IFACE: the interface towards the router)".to_string(),
+            (false, true) => format!("dhcpcd is installed and dhclient is not: {DHCPCD_PD_FIX}"),
+            (false, false) => format!("install a DHCPv6 client: isc-dhcp-client (Debian 12, 13), then systemctl enable --now dhclient6-pd@IFACE; or dhcpcd-base (Debian 14 has no dhclient), then {DHCPCD_PD_FIX}"),
+        };
         report.problem(
-            "no DHCPv6 client asks for a prefix (no dhclient -6 -P running, no dhclient6-pd@ unit enabled)",
-            "systemctl enable --now dhclient6-pd@IFACE (IFACE: the interface towards the router)",
+            "no DHCPv6 client asks for a prefix (no dhclient -6 -P or dhcpcd running, no dhclient6-pd@ unit enabled)",
+            fix,
         );
     }
     uplinks
@@ -167,39 +259,4 @@ fn sysctls(facts: &Facts, uplinks: &[String], report: &mut Report) {
             None => report.warning(cannot_read(&format!("{uplink}.accept_ra"), found), None),
         }
     }
-}
-
-fn docker_version(facts: &Facts, report: &mut Report) {
-    let subnet_size = facts.setup.subnet_size;
-    let (package, version) = match &facts.docker_package {
-        Found::Read(Some(installed)) => installed,
-        Found::Unreadable(why) => {
-            report.warning(
-                format!("cannot tell which docker is installed: {why}"),
-                None,
-            );
-            return;
-        }
-        Found::Read(None) | Found::Missing => {
-            report.warning(
-                "no docker package installed (docker.io, docker-ce or moby-engine)",
-                None,
-            );
-            return;
-        }
-    };
-    match docker_major(version) {
-        Some(m) if m < 28 && subnet_size > 80 => report.problem(
-            format!("{package} {version} gives default-bridge containers the subnet plus their 48-bit MAC, so the subnet must be /80 or shorter, not /{subnet_size}"),
-            "subnet-size = 80 in /etc/docker-ipv6-pd/docker-ipv6-pd.conf",
-        ),
-        Some(_) => report.ok(format!("{package} {version} works with /{subnet_size} subnets")),
-        None => report.warning(format!("cannot read the version of {package}: {version}"), None),
-    }
-}
-
-/// `20.10.24+dfsg1-1` -> 20, `5:27.3.1-1~debian.12` -> 27.
-pub fn docker_major(version: &str) -> Option<u32> {
-    let version = version.split_once(':').map_or(version, |(_, v)| v);
-    version.split('.').next()?.parse().ok()
 }

@@ -4,6 +4,7 @@
 
 use ipnet::Ipv6Net;
 
+use crate::inspect::docker_flags::FlagSource;
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::Facts;
 use crate::inspect::doctor::judge::MAKE_IT_REGULAR;
@@ -34,23 +35,31 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
         report.problem(why.clone(), MAKE_IT_REGULAR);
     }
     for why in &facts.flags.cannot_tell {
-        report.warning(
-            why.clone(),
-            Some("write the options without nested $( … ), e.g. DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"".into()),
-        );
+        let fix = if facts.systemd {
+            USE_DAEMON_JSON.to_string()
+        } else {
+            "write the options without nested $( … ), e.g. DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"".into()
+        };
+        report.warning(why.clone(), Some(fix));
     }
     for source in &facts.flags.sources {
         let names: Vec<String> = source.flags.iter().map(|(n, _)| format!("--{n}")).collect();
-        report.ok(format!(
-            "dockerd gets {} from {}",
-            names.join(" "),
-            source.origin
-        ));
-        if source.origin.starts_with("/etc/default/docker") && facts.systemd {
-            report.problem(
-                "/etc/default/docker sets DOCKER_OPTS, but systemd runs here and docker.service ignores that file",
-                "set `target = daemon-json` in /etc/docker-ipv6-pd/docker-ipv6-pd.conf and remove the DOCKER_OPTS line",
-            );
+        let names = names.join(" ");
+        match reach(facts, source) {
+            Reach::Ignored(unit) => {
+                report.problem(
+                    format!("/etc/default/docker sets DOCKER_OPTS ({names}), but {unit} does not read that file (Docker CE's unit has no EnvironmentFile): dockerd never gets them"),
+                    USE_DAEMON_JSON,
+                );
+                continue;
+            }
+            Reach::Literal(word) => report.problem(
+                format!("{} gives dockerd {word:?} as it stands: systemd runs no $( … ) or backticks, so dockerd gets that text and refuses to start", source.origin),
+                USE_DAEMON_JSON,
+            ),
+            Reach::AsWritten => {
+                report.ok(format!("dockerd gets {names} from {}", source.origin))
+            }
         }
         for (name, _) in &source.flags {
             if json.is_some_and(|j| j.has(name)) {
@@ -82,9 +91,13 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
             Some("nothing to do if docker should have IPv6; if not, take daemon-json out of `target` in /etc/docker-ipv6-pd/docker-ipv6-pd.conf".into()),
         );
     }
-    let from_flags = facts
+    let working: Vec<&FlagSource> = facts
         .flags
         .sources
+        .iter()
+        .filter(|s| reach(facts, s) == Reach::AsWritten)
+        .collect();
+    let from_flags = working
         .iter()
         .any(|s| s.flags.iter().any(|(n, _)| n == "fixed-cidr-v6"));
     // Options that could not be read may set the subnet: say nothing rather than guess.
@@ -96,21 +109,72 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
             "in /etc/default/docker: DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)\"".to_string()
         };
         report.problem(
-            "docker gets no IPv6 subnet: neither a dockerd flag nor daemon.json sets fixed-cidr-v6",
+            "docker gets no IPv6 subnet: neither a dockerd flag that reaches dockerd as written nor daemon.json sets fixed-cidr-v6",
             fix,
         );
     }
     let prefix_file = &facts.setup.prefix_file;
-    let read_by_flags = facts
-        .flags
-        .sources
+    let read_by_flags = working
         .iter()
         .any(|s| s.words.iter().any(|w| w.contains(prefix_file.as_str())));
     if kinds.contains(&FileKind::PrefixFile) && !read_by_flags && !from_json && !unknown {
+        let fix = if facts.systemd {
+            format!(
+                "`target = daemon-json` in /etc/docker-ipv6-pd/docker-ipv6-pd.conf (systemd runs no $(cat {prefix_file}) in DOCKER_OPTS or ExecStart)"
+            )
+        } else {
+            format!(
+                "DOCKER_OPTS=\"--ipv6 --fixed-cidr-v6=$(cat {prefix_file})\" in /etc/default/docker, or `target = daemon-json`"
+            )
+        };
         report.warning(
-            format!("the hook writes the subnet to {prefix_file}, but neither DOCKER_OPTS nor a docker.service override reads that file"),
-            Some(format!("--fixed-cidr-v6=$(cat {prefix_file}) in DOCKER_OPTS or the ExecStart override, or `target = daemon-json`")),
+            format!("the hook writes the subnet to {prefix_file}, but nothing gives that file to dockerd"),
+            Some(fix),
         );
+    }
+}
+
+/// The fix for DOCKER_OPTS or an ExecStart systemd does not pass on as meant.
+const USE_DAEMON_JSON: &str = "set `target = daemon-json` in /etc/docker-ipv6-pd/docker-ipv6-pd.conf and remove the flags from DOCKER_OPTS or the ExecStart override";
+
+/// Whether flags reach dockerd as their file means them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Reach {
+    AsWritten,
+    /// systemd runs docker.service (named here), which does not read /etc/default/docker.
+    Ignored(String),
+    /// systemd passes this word on without running the command substitution in it.
+    Literal(String),
+}
+
+/// How systemd treats a flag source: Debian's docker.io unit reads /etc/default/docker
+/// (`EnvironmentFile=`, `$DOCKER_OPTS`) but, like any ExecStart, without a shell; Docker
+/// CE's unit does not read it. Without systemd, the init script's shell runs the file.
+fn reach(facts: &Facts, source: &FlagSource) -> Reach {
+    let defaults = source.origin.starts_with("/etc/default/docker");
+    let drop_in = source.origin.starts_with("/etc/systemd/");
+    if !facts.systemd || !(defaults || drop_in) {
+        return Reach::AsWritten;
+    }
+    if defaults && !facts.docker_unit.as_ref().is_some_and(|u| u.reads_defaults) {
+        let unit = match &facts.docker_unit {
+            Some(unit) => unit.path.clone(),
+            None => "docker.service (no unit file found)".into(),
+        };
+        return Reach::Ignored(unit);
+    }
+    let through_shell = drop_in
+        && source
+            .words
+            .first()
+            .is_some_and(|w| ["sh", "bash", "dash"].contains(&w.rsplit('/').next().unwrap_or(w)));
+    match source
+        .words
+        .iter()
+        .find(|w| w.contains("$(") || w.contains('`'))
+    {
+        Some(word) if !through_shell => Reach::Literal(word.clone()),
+        _ => Reach::AsWritten,
     }
 }
 

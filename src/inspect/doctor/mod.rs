@@ -1,9 +1,10 @@
 //! `docker-ipv6-pd doctor`: checks a machine's whole setup and says, one line per check,
 //! what is right, what is odd, and what is wrong with the fix for it.
 //!
-//! Two steps: `gather` reads the machine into [`facts::Facts`] (all the I/O, everything under
-//! `--root`: /etc, /proc, /var/lib/dhcp, /var/lib/dpkg and /run), then `judge` turns the
-//! facts into findings without touching a file.
+//! Two steps: `gather` (with `gather_docker`) reads the machine into [`facts::Facts`] (all
+//! the I/O, everything under `--root`: /etc, /proc, /run, /sbin, /usr, /var/lib/dhcp,
+//! /var/lib/docker and /var/lib/dpkg), then `judge` (with `judge_docker` and `judge_engine`)
+//! turns the facts into findings without touching a file.
 
 use std::fmt;
 
@@ -11,8 +12,10 @@ use crate::settings::Settings;
 
 pub mod facts;
 pub mod gather;
+mod gather_docker;
 pub mod judge;
 mod judge_docker;
+mod judge_engine;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,3 +106,5 @@ pub fn examine(settings: &Settings) -> Report {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_engine;

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::facts::{Facts, HookFile, Setup, Shim, TargetFile};
-use super::judge::{docker_major, judge};
+use super::facts::{DhcpFacts, Facts, HookFile, Setup, Shim, TargetFile};
+use super::judge::judge;
 use super::*;
 use crate::inspect::docker_flags::{FlagSource, Survey};
 use crate::inspect::lease_file::{LeasedPrefix, Leases};
@@ -14,6 +14,8 @@ use crate::settings::FileKind;
 
 const PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
 const DAEMON_JSON: &str = "/etc/docker/daemon.json";
+/// daemon.json of a docker 28.2 or later that routes containers' IPv6 unmasqueraded.
+pub(super) const ROUTED: &str = r#"{"ip-masq": false, "allow-direct-routing": true}"#;
 
 fn shim() -> HookFile {
     HookFile {
@@ -52,7 +54,7 @@ fn prefix_file(bytes: Found<Vec<u8>>) -> TargetFile {
 }
 
 /// The machine of the integration tests' healthy fixture, as facts.
-fn healthy() -> Facts {
+pub(super) fn healthy() -> Facts {
     Facts {
         setup: Setup {
             kinds: vec![FileKind::PrefixFile],
@@ -69,7 +71,7 @@ fn healthy() -> Facts {
         forwarding: Found::Read("1".into()),
         accept_ra: BTreeMap::from([("eth0".to_string(), Found::Read("2".to_string()))]),
         systemd: false,
-        daemon_json: Found::Missing,
+        daemon_json: Found::Read(Ok(DaemonJson::parse(Some(ROUTED.as_bytes())).unwrap())),
         targets: vec![prefix_file(Found::Read(b"2001:db8:0:100::/80\n".to_vec()))],
         flags: Survey {
             sources: vec![docker_opts_source()],
@@ -88,7 +90,18 @@ fn healthy() -> Facts {
             )],
             unreadable: Vec::new(),
         },
-        docker_package: Found::Read(Some(("docker.io".into(), "20.10.24".into()))),
+        docker_package: Found::Read(Some(("docker-ce".into(), "5:28.2.2-1".into()))),
+        dhcp: DhcpFacts {
+            dhclient: true,
+            dhcpcd: false,
+            dhcpcd_pids: Vec::new(),
+            dhcpcd_conf: Found::Missing,
+            dhcpcd_hooks: None,
+        },
+        docker_unit: None,
+        containers: Vec::new(),
+        containers_unreadable: Vec::new(),
+        docker0: Vec::new(),
     }
 }
 
@@ -105,7 +118,7 @@ fn daemon_json_target(facts: &mut Facts, json: &str) {
     facts.flags.sources.clear();
 }
 
-fn with(verdict: Verdict, report: &Report, part: &str) -> Option<Finding> {
+pub(super) fn with(verdict: Verdict, report: &Report, part: &str) -> Option<Finding> {
     report
         .0
         .iter()
@@ -114,7 +127,7 @@ fn with(verdict: Verdict, report: &Report, part: &str) -> Option<Finding> {
 }
 
 #[track_caller]
-fn has(verdict: Verdict, report: &Report, part: &str) -> Finding {
+pub(super) fn has(verdict: Verdict, report: &Report, part: &str) -> Finding {
     with(verdict, report, part).unwrap_or_else(|| panic!("no {verdict:?} {part:?} in:\n{report}"))
 }
 
@@ -134,7 +147,7 @@ fn a_healthy_machine_has_only_ok_findings() {
     has(
         Verdict::Ok,
         &report,
-        "docker.io 20.10.24 works with /80 subnets",
+        "docker-ce 5:28.2.2-1 gives default-bridge containers sequential addresses in the /80",
     );
 }
 
@@ -177,7 +190,7 @@ fn a_missing_prefix_file_is_not_also_called_written() {
     has(
         Verdict::Warning,
         &report,
-        "the hook writes the subnet to /etc/docker/ipv6.prefix, but neither",
+        "the hook writes the subnet to /etc/docker/ipv6.prefix, but nothing gives that file to dockerd",
     );
     assert!(
         !report.to_string().contains("ipv6.prefix is written"),
@@ -288,32 +301,6 @@ fn dhcp_client_sysctls_and_running_dockerd() {
         &judge(&facts),
         "the running dockerd (pid 200) uses 2001:db8:0:200::/80, but /etc/docker/ipv6.prefix holds 2001:db8:0:100::/80",
     );
-}
-
-#[test]
-fn old_docker_and_long_subnets() {
-    let mut facts = healthy();
-    facts.setup.subnet_size = 96;
-    has(
-        Verdict::Problem,
-        &judge(&facts),
-        "docker.io 20.10.24 gives default-bridge containers",
-    );
-    facts.docker_package =
-        Found::Unreadable("/var/lib/dpkg/status is larger than 33554432 bytes".into());
-    has(
-        Verdict::Warning,
-        &judge(&facts),
-        "cannot tell which docker is installed: /var/lib/dpkg/status is larger",
-    );
-}
-
-#[test]
-fn reads_docker_versions() {
-    assert_eq!(docker_major("20.10.24+dfsg1-1+deb12u1+b6"), Some(20));
-    assert_eq!(docker_major("5:27.3.1-1~debian.12~bookworm"), Some(27));
-    assert_eq!(docker_major("5:28.0.0-1"), Some(28));
-    assert_eq!(docker_major("latest"), None);
 }
 
 #[test]
