@@ -9,7 +9,7 @@ use ipnet::Ipv6Net;
 
 /// Where the subnet goes when no one says otherwise: the file docker's DOCKER_OPTS reads.
 pub const DEFAULT_PREFIX_FILE: &str = "/etc/docker/ipv6.prefix";
-/// The published hook's SUBNET_SIZE: docker up to 27 needs /80 or shorter.
+/// The published hook's SUBNET_SIZE. Any size works; before Docker 28, /80 or shorter gives MAC-derived addresses.
 pub const DEFAULT_SUBNET_SIZE: u8 = 80;
 /// The init-system name of docker's service.
 pub const DEFAULT_SERVICE: &str = "docker";

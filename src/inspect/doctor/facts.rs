@@ -110,6 +110,9 @@ pub struct Setup {
     pub prefix_file: String,
     /// daemon.json, as on the system.
     pub daemon_json: String,
+    /// `target = nptv6`: docker lives on an internal prefix that nft maps onto the delegated
+    /// one, so docker's own NAT and the subnet's place outside the prefix are by design.
+    pub nptv6: bool,
 }
 
 /// One file among dhclient's enter hooks.

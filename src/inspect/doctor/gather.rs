@@ -28,6 +28,7 @@ pub fn gather(settings: &Settings) -> Facts {
             subnet_size: settings.subnet_size,
             prefix_file: settings.prefix_file.display().to_string(),
             daemon_json: settings.daemon_json.display().to_string(),
+            nptv6: settings.target == crate::settings::Target::Nptv6,
         },
         hooks: hooks(root),
         processes: docker_flags::processes(root),

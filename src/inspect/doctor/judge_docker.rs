@@ -240,7 +240,11 @@ fn leases(facts: &Facts, configured: &[(&str, Ipv6Net)], report: &mut Report) {
         );
     }
     for (shown, net) in configured {
-        if live.iter().any(|p| p.contains(net)) {
+        if facts.setup.nptv6 {
+            report.ok(format!(
+                "{net} in {shown} is docker's internal prefix, which target = nptv6 maps onto the delegated one"
+            ));
+        } else if live.iter().any(|p| p.contains(net)) {
             report.ok(format!("{net} in {shown} lies inside the delegated prefix"));
         } else if !leased.is_empty() {
             let prefixes: Vec<String> = live.iter().map(|p| p.to_string()).collect();

@@ -23,7 +23,13 @@ pub fn engine(facts: &Facts, report: &mut Report) {
     if let Some(version) = docker_version(facts, report)
         && settings_known
     {
-        nat_and_filtering(version, &setting, routed_subnet(facts), report);
+        if facts.setup.nptv6 {
+            report.ok(
+                "target = nptv6: the delegated prefix is mapped onto docker's internal one before docker's own NAT runs",
+            );
+        } else {
+            nat_and_filtering(version, &setting, routed_subnet(facts), report);
+        }
     }
     if setting("live-restore") == Some(true) {
         report.warning(

@@ -61,6 +61,7 @@ pub(super) fn healthy() -> Facts {
             subnet_size: 80,
             prefix_file: PREFIX_FILE.into(),
             daemon_json: DAEMON_JSON.into(),
+            nptv6: false,
         },
         hooks: vec![shim()],
         processes: vec![(

@@ -341,3 +341,21 @@ fn with_no_dhcp_client_installed_doctor_names_both() {
         "{fix}"
     );
 }
+
+#[test]
+fn under_nptv6_docker_nat_and_an_internal_subnet_are_by_design() {
+    let mut facts = healthy();
+    docker(&mut facts, "5:28.5.2-1", "{}");
+    assert!(judge(&facts).has_problem());
+    facts.setup.nptv6 = true;
+    let report = judge(&facts);
+    assert!(
+        with(Verdict::Problem, &report, "masquerades IPv6").is_none(),
+        "{report}"
+    );
+    has(
+        Verdict::Ok,
+        &report,
+        "target = nptv6: the delegated prefix is mapped",
+    );
+}
