@@ -12,7 +12,7 @@ export CI=true
 
 packages=(sipcalc dash shellcheck util-linux iproute2 procps isc-dhcp-client isc-dhcp-server
           dhcpcd-base docker.io iptables busybox-static nftables iputils-ping man-db groff-base
-          python3 hyperfine time bc zsh fish)
+          python3 hyperfine time bc zsh fish debootstrap debian-archive-keyring)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -53,3 +53,11 @@ if [ -f tests/e2e/run.sh ]; then
     echo "== end to end (tests/e2e/run.sh)"
     bash tests/e2e/run.sh
 fi
+
+# Debian 13 (Docker 26, dhcpcd 10.1) and 14 (Docker 28, dhcpcd 10.5, no dhclient): each
+# release's own dhcpcd and dockerd in a pivoted root of that release (built once with
+# debootstrap and cached for a week), with the product installed by install.sh.
+for suite in trixie forky; do
+    echo "== Debian $suite (tests/e2e/releases/probe.sh)"
+    E2E_ROOTS_BINARY="$PWD/target/release/docker-ipv6-pd" bash tests/e2e/releases/probe.sh "$suite"
+done
