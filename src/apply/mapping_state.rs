@@ -4,74 +4,49 @@
 //! One line, `PUBLIC MAPPED`; anything odd at its name reads as no record (the mapping is
 //! then applied again, which is always safe).
 
-use std::fs::DirBuilder;
-use std::io;
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::apply::atomic_file::AtomicFile;
-use crate::bounded_read::{Links, read_regular};
+use crate::apply::state::StateLine;
 use crate::plan::nptv6::Mapping;
 
 /// The record's directory under the root.
 const DIR: &str = "run/docker-ipv6-pd";
 /// The record's name.
 const NAME: &str = "mapping";
-/// Far more than the line we write.
-const LIMIT: u64 = 512;
 
 /// The record of the applied mapping under one root.
 pub struct MappingRecord {
-    file: AtomicFile,
+    line: StateLine,
 }
 
 impl MappingRecord {
     /// The record of the system at `root` ("/" in production).
     pub fn new(root: &Path) -> MappingRecord {
         MappingRecord {
-            file: AtomicFile::new(&root.join(DIR).join(NAME)),
+            line: StateLine::new(&root.join(DIR).join(NAME), "the record of the nft mapping"),
         }
     }
 
     /// The record's path.
     pub fn path(&self) -> &Path {
-        self.file.path()
+        self.line.path()
     }
 
     /// The mapping last applied since boot, if the record holds one.
     pub fn read(&self) -> Option<Mapping> {
-        let bytes = read_regular(self.path(), LIMIT, Links::Refuse).ok()??;
-        Mapping::parse(std::str::from_utf8(&bytes).ok()?)
+        Mapping::parse(&self.line.read()??)
     }
 
     /// Records `mapping` as applied, creating the directory (0755) if needed.
     pub fn write(&self, mapping: &Mapping) -> Result<()> {
-        let dir = self.file.dir();
-        if !dir.is_dir() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(dir)
-                .with_context(|| format!("creating directory {}", dir.display()))?;
-        }
-        self.file
-            .replace(format!("{mapping}\n").as_bytes())
-            .with_context(|| format!("recording the mapping in {}", self.path().display()))
+        self.line.write(&mapping.to_string())
     }
 
     /// Forgets the mapping (it was removed); no record is fine.
     pub fn clear(&self) -> Result<()> {
-        let paths: [PathBuf; 2] = [self.path().into(), self.file.temp_path().into()];
-        for path in paths {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).with_context(|| format!("removing {}", path.display())),
-            }
-        }
-        Ok(())
+        self.line.remove(&[])
     }
 }
 

@@ -29,10 +29,12 @@ const DIR: &str = "var/lib/docker-ipv6-pd";
 /// The record's name, and the name earlier versions used for the same purpose.
 const NAME: &str = "pending";
 const OLD_NAME: &str = "unfinished";
+/// The record, in messages.
+const WHAT: &str = "the record of an owed restart";
 
 /// The record of an owed restart under one root.
 pub struct PendingRecord {
-    file: AtomicFile,
+    line: StateLine,
     /// Written by earlier versions (a prefix and a newline); read when there is no record.
     old: PathBuf,
 }
@@ -42,29 +44,66 @@ impl PendingRecord {
     pub fn new(root: &Path) -> PendingRecord {
         let dir = root.join(DIR);
         PendingRecord {
-            file: AtomicFile::new(&dir.join(NAME)),
+            line: StateLine::new(&dir.join(NAME), WHAT),
             old: dir.join(OLD_NAME),
         }
     }
 
     /// The record's path.
     pub fn path(&self) -> &Path {
-        self.file.path()
+        self.line.path()
     }
 
     /// The recorded line, without its newline; `None` when there is none. A record that is
     /// not a single line of UTF-8 text in a regular file of at most 4 KiB reads as none,
     /// with a warning.
     pub fn read_line(&self) -> Option<String> {
-        match read_line_at(self.path())? {
+        match self.line.read()? {
             Some(line) => Some(line),
-            None => read_line_at(&self.old)?,
+            None => read_line_at(&self.old, WHAT)?,
         }
     }
 
     /// Records `line`, atomically and durably, creating the directory (0755) if needed.
     /// Runs that write it take turns already (they hold the target files' locks).
     pub fn write_line(&self, line: &str) -> Result<()> {
+        self.line.write(line)
+    }
+
+    /// Removes the record (with one an earlier version left, and a temp file a crashed
+    /// write left); no record is fine.
+    pub fn clear(&self) -> Result<()> {
+        self.line.remove(&[&self.old])
+    }
+}
+
+/// One line of the hook's own state in a file of its own: written atomically and durably,
+/// never through a link; anything odd at its name reads as no line, with a warning.
+pub struct StateLine {
+    file: AtomicFile,
+    /// What the line is, for messages ("the record of an owed restart").
+    what: &'static str,
+}
+
+impl StateLine {
+    pub fn new(path: &Path, what: &'static str) -> StateLine {
+        StateLine {
+            file: AtomicFile::new(path),
+            what,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// `Some(None)`: no file; `None`: a file that holds no line (warned about).
+    pub fn read(&self) -> Option<Option<String>> {
+        read_line_at(self.path(), self.what)
+    }
+
+    /// Replaces the file with `line`, creating the directory (0755) if needed.
+    pub fn write(&self, line: &str) -> Result<()> {
         if line.contains(['\n', '\r', '\0']) {
             bail!("refusing to record {line:?}: not one line");
         }
@@ -75,21 +114,22 @@ impl PendingRecord {
                 .mode(0o755)
                 .create(dir)
                 .with_context(|| format!("creating directory {}", dir.display()))?;
-            // The new directory's own name must survive a crash as well as the record.
+            // The new directory's own name must survive a crash as well as the line.
             if let Some(parent) = dir.parent() {
                 atomic_file::sync_dir(parent)?;
             }
         }
         self.file
             .replace(format!("{line}\n").as_bytes())
-            .with_context(|| format!("recording the owed restart in {}", self.path().display()))
+            .with_context(|| format!("recording {} in {}", self.what, self.path().display()))
     }
 
-    /// Removes the record (with one an earlier version left, and a temp file a crashed
-    /// write left); no record is fine.
-    pub fn clear(&self) -> Result<()> {
+    /// Removes the file, the `others` beside it and a temp file a crashed write left; no
+    /// file is fine.
+    pub fn remove(&self, others: &[&Path]) -> Result<()> {
         let mut removed = false;
-        for path in [self.path(), self.old.as_path(), self.file.temp_path()] {
+        let own = [self.path(), self.file.temp_path()];
+        for path in own.into_iter().chain(others.iter().copied()) {
             match std::fs::remove_file(path) {
                 Ok(()) => removed = true,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -106,12 +146,9 @@ impl PendingRecord {
 }
 
 /// `Some(None)`: no file at `path`; `None`: a file that is no record (warned about).
-fn read_line_at(path: &Path) -> Option<Option<String>> {
+fn read_line_at(path: &Path, what: &str) -> Option<Option<String>> {
     let refuse = |why: &str| {
-        log::warning(&format!(
-            "ignoring the record of an owed restart {}: {why}",
-            path.display()
-        ));
+        log::warning(&format!("ignoring {what} {}: {why}", path.display()));
         None
     };
     let bytes = match read_regular(path, RECORD_LIMIT, Links::Refuse) {

@@ -46,10 +46,10 @@ fn records_left_by_an_earlier_version_or_a_crash_are_cleared() {
     assert_eq!(record.read_line().as_deref(), Some("2001:db8:0:100::/60"));
     record.write_line(LINE).unwrap();
     assert_eq!(record.read_line().as_deref(), Some(LINE));
-    fs::write(record.file.temp_path(), "half").unwrap();
+    fs::write(record.line.file.temp_path(), "half").unwrap();
     record.clear().unwrap();
     assert!(!old.exists());
-    assert!(!record.file.temp_path().exists());
+    assert!(!record.line.file.temp_path().exists());
     assert_eq!(record.read_line(), None);
 }
 
