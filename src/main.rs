@@ -1,3 +1,4 @@
+#![no_main]
 //! Entry point: parse the command line, run, report errors, turn them into an exit status.
 //!
 //! Output goes through `writeln!` on a locked stdout, and a reader that went away
@@ -6,7 +7,6 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::process::ExitCode as ProcessExitCode;
 
 use docker_ipv6_pd::cli::{self, Cli, Command, CompletionShell};
 use docker_ipv6_pd::error::ExitCode;
@@ -18,7 +18,25 @@ use docker_ipv6_pd::inspect::{doctor, status};
 use docker_ipv6_pd::settings::{DEFAULT_CONFIG, under_root};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
-fn main() -> ProcessExitCode {
+/// The C entry point: Rust's runtime setup is skipped, since it reads the whole of
+/// /proc/self/maps for a stack guard on every start (about a sixth of a renewal's
+/// instructions). What the program needs of that setup is done here: SIGPIPE ignored, so
+/// that a reader that went away is an error to handle, not a signal that kills the run.
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread exists.
+    unsafe {
+        nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_IGN);
+    }
+    let code = entry();
+    let _ = io::stdout().flush();
+    std::ffi::c_int::from(code)
+}
+
+fn entry() -> u8 {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -31,12 +49,12 @@ fn main() -> ProcessExitCode {
                     "docker-ipv6-pd: that value comes from {variable}"
                 );
             }
-            return ProcessExitCode::from(err.exit_code() as u8);
+            return err.exit_code() as u8;
         }
     };
     let is_hook = cli.command.is_none() && !cli.dry_run;
     match run(cli) {
-        Ok(code) => code.into(),
+        Ok(code) => code as u8,
         Err(err) => {
             let code = ExitCode::for_error(&err);
             if is_hook {
@@ -49,7 +67,7 @@ fn main() -> ProcessExitCode {
             } else {
                 let _ = writeln!(io::stderr(), "docker-ipv6-pd: error: {err:#}");
             }
-            code.into()
+            code as u8
         }
     }
 }
