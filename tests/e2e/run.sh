@@ -243,6 +243,7 @@ scenario() {
     set +e
     (
         set -e
+        # shellcheck disable=SC2034 # read by the scenario helpers in wiring.sh
         SCENARIO=$id
         "scenario_${id//-/_}"
     ) &
