@@ -58,6 +58,8 @@ pub struct InputError {
     pub var: String,
     pub value: String,
     pub problem: String,
+    /// When the value was refused for being too long a prefix to hold the subnet: its length.
+    pub too_long: Option<u8>,
 }
 
 impl InputError {
@@ -66,6 +68,7 @@ impl InputError {
             var: var.to_string(),
             value: quote(raw),
             problem: problem.into(),
+            too_long: None,
         }
     }
 }

@@ -91,11 +91,7 @@ fn read_event(settings: &Settings, env: &Env) -> Result<HookEvent> {
         return Ok(HookEvent::read(env, settings.subnet_size, settings.client)?);
     }
     HookEvent::read(env, LONGEST_MAPPED, settings.client).map_err(|mut e: InputError| {
-        let too_long = e.problem.strip_prefix("a /").and_then(|rest| {
-            let (len, rest) = rest.split_once(' ')?;
-            rest.starts_with("cannot hold").then(|| len.parse().ok())?
-        });
-        if let Some(len) = too_long {
+        if let Some(len) = e.too_long {
             e.problem = MappingRefused::DelegatedTooLong(len).to_string();
         }
         e.into()

@@ -44,14 +44,15 @@ pub fn parse_delegated(var: &str, raw: &OsStr, size: u8) -> Result<DelegatedPref
     let prefix = parse_prefix(var, raw)?;
     let bytes = raw.as_bytes();
     let subnet = Subnet::first_of(prefix, size).ok_or_else(|| {
-        InputError::new(
-            var,
-            bytes,
-            format!(
-                "a /{} cannot hold a /{size} subnet (--subnet-size)",
-                prefix.prefix_len()
-            ),
-        )
+        let len = prefix.prefix_len();
+        InputError {
+            too_long: Some(len),
+            ..InputError::new(
+                var,
+                bytes,
+                format!("a /{len} cannot hold a /{size} subnet (--subnet-size)"),
+            )
+        }
     })?;
     let ranges = SPECIAL_RANGES.map(|(range, name)| (range.parse::<Ipv6Net>().unwrap(), name));
     if let Some((range, name)) = ranges.iter().find(|(r, _)| r.contains(&prefix.addr())) {
