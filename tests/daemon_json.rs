@@ -224,14 +224,7 @@ fn renewal_with_the_file_in_place_does_not_rewrite_it() {
 #[test]
 fn target_from_the_config_file_and_dry_run() {
     let m = Machine::new();
-    fs::write(
-        &m.config,
-        format!(
-            "target = daemon-json\ndaemon-json = {}\n",
-            m.daemon_json().display()
-        ),
-    )
-    .unwrap();
+    m.configure_daemon_json_target();
     let out = m
         .command()
         .arg("--dry-run")

@@ -41,14 +41,7 @@ fn a_broken_stderr_pipe_does_not_stop_the_restart() {
 #[test]
 fn a_failure_before_the_decision_is_finished_by_the_next_renewal() {
     let m = Machine::new();
-    fs::write(
-        &m.config,
-        format!(
-            "target = daemon-json\ndaemon-json = {}\n",
-            m.daemon_json().display()
-        ),
-    )
-    .unwrap();
+    m.configure_daemon_json_target();
     fs::write(m.daemon_json(), "{ not json").unwrap();
     let out = m.event("BOUND6", P100, "");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

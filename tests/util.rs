@@ -116,6 +116,15 @@ impl Machine {
         self.dir.path().join("etc/docker/daemon.json")
     }
 
+    /// A configuration file that sends the subnet to this machine's daemon.json.
+    pub fn configure_daemon_json_target(&self) {
+        let text = format!(
+            "target = daemon-json\ndaemon-json = {}\n",
+            self.daemon_json().display()
+        );
+        fs::write(&self.config, text).unwrap();
+    }
+
     /// Writes a file under the machine's root, creating directories.
     pub fn put(&self, relative: &str, contents: &[u8]) {
         let path = self.dir.path().join(relative);
