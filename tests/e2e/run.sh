@@ -30,6 +30,8 @@ E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E/../.." && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$E2E/lib.sh"
+# shellcheck source=tests/e2e/cgroup.sh
+source "$E2E/cgroup.sh"
 # shellcheck source=tests/e2e/wiring.sh
 source "$E2E/wiring.sh"
 # shellcheck source=tests/e2e/dhclient-events.sh
@@ -129,7 +131,7 @@ T='' STATE=''
 RESULTS=/dev/null
 
 cleanup() {
-    local rc=$? pid pids
+    local rc=$?
     trap - EXIT INT TERM
     set +eu
     if [[ -n ${E2E_LOGS:-} && -n $STATE ]]; then
@@ -138,20 +140,7 @@ cleanup() {
     fi
     # Leave the cgroup, then kill everything in it: dhcpd, dhclient, dockerd, containerd, shims,
     # containers, the namespace holder. The private mounts die with the last of them.
-    if [[ -n $CG ]]; then
-        echo $$ > "$CG_HOME"
-        for _ in $(seq 50); do
-            pids=$(find "$CG" -name cgroup.procs -exec cat {} + 2> /dev/null)
-            [[ -z $pids ]] && break
-            for pid in $pids; do kill -KILL "$pid" 2> /dev/null; done
-            sleep 0.1
-        done
-        for _ in $(seq 50); do # dockerd made cgroups under the suite's one in every hierarchy
-            find /sys/fs/cgroup -depth -type d -path "*/$CG_NAME*" -exec rmdir {} + 2> /dev/null
-            [[ -z $(find /sys/fs/cgroup -type d -path "*/$CG_NAME*" -print -quit 2> /dev/null) ]] && break
-            sleep 0.1
-        done
-    fi
+    [[ -z $CG ]] || empty_cgroup "$CG" "$CG_HOME" "$CG_NAME"
     ip netns delete "$RNS" 2> /dev/null
     ip netns delete "$HNS" 2> /dev/null
     [[ -z $T ]] || rm -rf --one-file-system "$T"

@@ -20,6 +20,8 @@ RELEASES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$RELEASES/lib.sh"
 # shellcheck source=tests/e2e/releases/product.sh
 source "$RELEASES/product.sh"
+# shellcheck source=tests/e2e/cgroup.sh
+source "$RELEASES/../cgroup.sh"
 # shellcheck disable=SC2034 # read by product.sh
 REPO=$(cd "$RELEASES/../../.." && pwd)
 SUITE=${1:?usage: probe.sh bookworm|trixie|forky}
@@ -39,24 +41,12 @@ HNS=roots-host-$ID
 CG_NAME=roots-probe-$ID
 CG='' CG_HOME='' HOLDER='' T=''
 cleanup() {
-    local rc=$? pid pids
+    local rc=$?
     trap - EXIT INT TERM
     set +eu
     [[ -n ${E2E_ROOTS_LOGS:-} && -n $T ]] && mkdir -p "$E2E_ROOTS_LOGS" && cp -r "$STATE/." "$E2E_ROOTS_LOGS/"
-    if [[ -n $CG ]]; then # everything started here is in the probe's cgroup: kill it all
-        echo $$ > "$CG_HOME"
-        for _ in $(seq 50); do
-            pids=$(find "$CG" -name cgroup.procs -exec cat {} + 2> /dev/null)
-            [[ -z $pids ]] && break
-            for pid in $pids; do kill -KILL "$pid" 2> /dev/null; done
-            sleep 0.1
-        done
-        for _ in $(seq 50); do # dockerd made cgroups under the probe's one in every hierarchy
-            find /sys/fs/cgroup -depth -type d -path "*/$CG_NAME*" -exec rmdir {} + 2> /dev/null
-            [[ -z $(find /sys/fs/cgroup -type d -path "*/$CG_NAME*" -print -quit 2> /dev/null) ]] && break
-            sleep 0.1
-        done
-    fi
+    # Everything started here is in the probe's cgroup: kill it all.
+    [[ -z $CG ]] || empty_cgroup "$CG" "$CG_HOME" "$CG_NAME"
     ip netns delete "$RNS" 2> /dev/null
     ip netns delete "$HNS" 2> /dev/null
     [[ -z $T ]] || rm -rf --one-file-system "$T"
