@@ -11,8 +11,8 @@ use ipnet::Ipv6Net;
 use crate::settings::{
     Client, DEFAULT_DAEMON_JSON, DEFAULT_POST_CHANGE_DIR, DEFAULT_POST_CHANGE_TIMEOUT,
     DEFAULT_PREFIX_FILE, DEFAULT_RESTART_TIMEOUT, DEFAULT_SERVICE, DEFAULT_SUBNET_SIZE,
-    FallbackNat, InitChoice, OnLoss, Settings, Target, parse_fallback_prefix, parse_service,
-    parse_subnet_size, parse_switch, parse_timeout,
+    FallbackNat, FileKind, InitChoice, OnLoss, Settings, Target, given_or_default,
+    parse_fallback_prefix, parse_service, parse_subnet_size, parse_switch, parse_timeout,
 };
 
 const VERSION: &str = concat!(
@@ -65,7 +65,16 @@ pub struct Cli {
     )]
     pub config: Option<PathBuf>,
 
-    /// Look for the system's files (/etc, /proc, /run, /var/lib/dhcp) under DIR [default: /]
+    /// Work on the system under DIR (a mounted system, a test's fixture) [default: /]
+    ///
+    /// Every default path is taken under DIR: the prefix file, daemon.json, the configuration
+    /// file, the post-change directory, the state in /var/lib/docker-ipv6-pd and /run, lease
+    /// files, /proc, /etc/default/docker and the files that tell the init system and the DHCP
+    /// client; so are the paths in DIR's own configuration file. A path you give (an option, a
+    /// DOCKER_IPV6_PD_* variable, a key in the file --config names) is used as written. The
+    /// hook refuses --root without --dry-run unless the files it writes are given so. doctor
+    /// and status name files as the system under DIR does (/etc/docker/daemon.json); the hook
+    /// names the path it opens (DIR/etc/docker/ipv6.prefix).
     #[arg(long, global = true, value_name = "DIR", env = "DOCKER_IPV6_PD_ROOT")]
     pub root: Option<PathBuf>,
 
@@ -329,10 +338,21 @@ pub fn setting_args() -> Vec<clap::Arg> {
         .collect()
 }
 
+impl SettingArgs {
+    /// True when this layer names the file of `kind`.
+    pub fn names(&self, kind: FileKind) -> bool {
+        match kind {
+            FileKind::PrefixFile => self.prefix_file.is_some(),
+            FileKind::DaemonJson => self.daemon_json.is_some(),
+        }
+    }
+}
+
 /// The settings of a run: `first` (the command line with the environment) wins over `second`
-/// (the configuration file), which wins over the built-in defaults.
+/// (the configuration file), which wins over the built-in defaults; default paths are taken
+/// under `root`.
 pub fn merge(first: SettingArgs, second: SettingArgs, root: PathBuf, dry_run: bool) -> Settings {
-    let path = |value: Option<PathBuf>, default: &str| value.unwrap_or_else(|| default.into());
+    let path = |value: Option<PathBuf>, default: &str| given_or_default(&root, value, default);
     Settings {
         prefix_file: path(
             first.prefix_file.or(second.prefix_file),

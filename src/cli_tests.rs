@@ -127,3 +127,25 @@ fn the_first_layer_wins_per_setting() {
     assert_eq!(s.restart_timeout, 5);
     assert!(s.dry_run);
 }
+
+#[test]
+fn default_paths_lie_under_the_root_and_given_ones_stay_as_given() {
+    let given = SettingArgs {
+        prefix_file: Some("/srv/ipv6.prefix".into()),
+        ..SettingArgs::default()
+    };
+    let s = merge(given, SettingArgs::default(), "/mnt".into(), false);
+    assert_eq!(s.prefix_file, Path::new("/srv/ipv6.prefix"));
+    assert_eq!(s.daemon_json, Path::new("/mnt/etc/docker/daemon.json"));
+    assert_eq!(
+        s.post_change_dir,
+        Path::new("/mnt/etc/docker-ipv6-pd/post-change.d")
+    );
+    let second = SettingArgs {
+        daemon_json: Some("/srv/daemon.json".into()),
+        ..SettingArgs::default()
+    };
+    let s = merge(SettingArgs::default(), second, "/mnt".into(), false);
+    assert_eq!(s.prefix_file, Path::new("/mnt/etc/docker/ipv6.prefix"));
+    assert_eq!(s.daemon_json, Path::new("/srv/daemon.json"));
+}

@@ -7,7 +7,7 @@
 //! ([`SettingArgs`]), so the keys, the values they take and `--help` cannot drift apart.
 
 use std::error::Error as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, FromArgMatches};
@@ -15,10 +15,37 @@ use clap::{Args, FromArgMatches};
 use crate::bounded_read::{Links, read_regular};
 use crate::cli::SettingArgs;
 use crate::error::ConfigError;
-use crate::settings::excerpt;
+use crate::settings::{DEFAULT_CONFIG, excerpt, under_root};
 
 /// The largest configuration file read: a few dozen lines are expected.
 pub const MAX_BYTES: u64 = 64 * 1024;
+
+/// The configuration layer of a run on the system at `root`: the file `named` (`--config`),
+/// whose paths are used as written; else the system's own file under `root`, whose absolute
+/// paths name that system's files and so are taken under `root` too.
+pub fn load_layer(root: &Path, named: Option<&Path>) -> Result<SettingArgs, ConfigError> {
+    match named {
+        Some(path) => load(path, true),
+        None => {
+            let layer = load(&under_root(root, Path::new(DEFAULT_CONFIG)), false)?;
+            let rooted = |path: Option<PathBuf>| {
+                path.map(|p| {
+                    if p.is_absolute() {
+                        under_root(root, &p)
+                    } else {
+                        p
+                    }
+                })
+            };
+            Ok(SettingArgs {
+                prefix_file: rooted(layer.prefix_file),
+                daemon_json: rooted(layer.daemon_json),
+                post_change_dir: rooted(layer.post_change_dir),
+                ..layer
+            })
+        }
+    }
+}
 
 /// Reads the configuration at `path`. A missing file is an empty layer when `required` is
 /// false (the default path), and an error when the admin named the file. A FIFO, a device,

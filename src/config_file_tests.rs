@@ -148,3 +148,33 @@ fn a_file_too_large_or_not_regular_is_refused_naming_it() {
     let err = load(dir.path(), false).unwrap_err().to_string();
     assert!(err.contains("is not a regular file (a directory)"), "{err}");
 }
+
+#[test]
+fn the_roots_own_file_names_files_under_the_root_and_a_named_file_as_written() {
+    let root = tempfile::tempdir().unwrap();
+    let text =
+        "prefix-file = /etc/docker/ipv6.prefix\npost-change-dir = hooks.d\nsubnet-size = 64\n";
+    let own = root.path().join("etc/docker-ipv6-pd/docker-ipv6-pd.conf");
+    std::fs::create_dir_all(own.parent().unwrap()).unwrap();
+    std::fs::write(&own, text).unwrap();
+    let layer = load_layer(root.path(), None).unwrap();
+    assert_eq!(
+        layer.prefix_file,
+        Some(root.path().join("etc/docker/ipv6.prefix"))
+    );
+    // A relative path is relative to the working directory, with or without --root.
+    assert_eq!(layer.post_change_dir, Some(PathBuf::from("hooks.d")));
+    assert_eq!(layer.subnet_size, Some(64));
+    let named = root.path().join("named.conf");
+    std::fs::write(&named, text).unwrap();
+    let layer = load_layer(root.path(), Some(&named)).unwrap();
+    assert_eq!(
+        layer.prefix_file,
+        Some(PathBuf::from("/etc/docker/ipv6.prefix"))
+    );
+    assert!(load_layer(root.path(), Some(&root.path().join("none"))).is_err());
+    assert_eq!(
+        load_layer(&root.path().join("empty"), None).unwrap(),
+        SettingArgs::default()
+    );
+}

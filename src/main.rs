@@ -9,13 +9,13 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 
 use docker_ipv6_pd::cli::{self, Cli, Command, CompletionShell};
-use docker_ipv6_pd::error::ExitCode;
 use docker_ipv6_pd::error::RestartFailed;
+use docker_ipv6_pd::error::{ConfigError, ExitCode};
 use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::settings::{DEFAULT_CONFIG, under_root};
+use docker_ipv6_pd::settings::{FileKind, refuse_unnamed_files_under_root};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 /// The C entry point: Rust's runtime setup is skipped, since it reads the whole of
@@ -74,22 +74,23 @@ fn entry() -> u8 {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let root = cli.root.clone().unwrap_or_else(|| "/".into());
-    // The default configuration belongs to the system under --root; a named one is as given.
-    let config = config_file::load(
-        &cli.config
-            .clone()
-            .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref())),
-        cli.config.is_some(),
-    )
-    .inspect_err(|_| {
+    let config = config_file::load_layer(&root, cli.config.as_deref()).inspect_err(|_| {
         if cli.command.is_none() && !cli.dry_run {
             on_event::owe_restart_despite_configuration(&root, &Env::from_process());
         }
     })?;
+    // Paths in the system's own configuration file are the system's, not the admin's.
+    let named = |kind| cli.settings.names(kind) || (cli.config.is_some() && config.names(kind));
+    let named: Vec<FileKind> = [FileKind::PrefixFile, FileKind::DaemonJson]
+        .into_iter()
+        .filter(|&kind| named(kind))
+        .collect();
     let settings = cli::merge(cli.settings, config, root, cli.dry_run);
     let mut out = io::stdout().lock();
     let written = match cli.command {
         None => {
+            refuse_unnamed_files_under_root(&settings, |kind| named.contains(&kind))
+                .map_err(ConfigError)?;
             let env = Env::from_process();
             if !settings.dry_run && !is_dhcp_event(&env) {
                 let _ = writeln!(

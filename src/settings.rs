@@ -2,7 +2,7 @@
 //! the values each setting takes. The options themselves are declared once, in `crate::cli`,
 //! which also merges the command line, the environment and the configuration file into them.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use clap::ValueEnum;
 use ipnet::Ipv6Net;
@@ -133,8 +133,10 @@ pub struct Settings {
     pub post_change_timeout: u64,
     /// Seconds a restart of docker may take before its process group is killed.
     pub restart_timeout: u64,
-    /// Where the system's own files (/proc, /run, /etc/default/docker, ...) are looked up:
-    /// `/` but in tests and when inspecting a mounted system.
+    /// The system worked on (`--root`): `/` but in tests and when inspecting a mounted
+    /// system. The paths above already lie under it when they are defaults (see
+    /// [`given_or_default`]); the system's own fixed files (/proc, /run, /var/lib,
+    /// /etc/default/docker, lease files) are looked up under it with [`under_root`].
     pub root: PathBuf,
     pub dry_run: bool,
 }
@@ -156,6 +158,16 @@ pub enum FileKind {
     DaemonJson,
 }
 
+impl FileKind {
+    /// The option that names the file.
+    pub fn option(self) -> &'static str {
+        match self {
+            FileKind::PrefixFile => "--prefix-file",
+            FileKind::DaemonJson => "--daemon-json",
+        }
+    }
+}
+
 impl Target {
     /// The files this target writes, in the order they are written.
     pub fn files(self) -> &'static [FileKind] {
@@ -171,6 +183,42 @@ impl Target {
 /// `path` (absolute) as seen under `root` (`--root`: a mounted system or a test's fixture).
 pub fn under_root(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
+}
+
+/// The rule for a path setting under `--root`, the same for the hook and for inspect: a path
+/// someone gave (option, variable, or the file `--config` names) is used as given; a default
+/// belongs to the system worked on, so it is taken under `root`.
+pub fn given_or_default(root: &Path, given: Option<PathBuf>, default: &str) -> PathBuf {
+    given.unwrap_or_else(|| under_root(root, Path::new(default)))
+}
+
+/// True when `root` is the running system's own `/`.
+pub fn is_system_root(root: &Path) -> bool {
+    root.components().all(|c| c == Component::RootDir)
+}
+
+/// Refuses a hook run that would change a file under `--root` which nobody named: run by
+/// the DHCP client, the hook works on the running system, and a `--root` there is most
+/// likely a dry run that lost its `--dry-run` (it would also restart this machine's docker).
+/// `named` says whether the file of a kind was given by an option, a variable or the file
+/// `--config` names. The error is a configuration error's one line.
+pub fn refuse_unnamed_files_under_root(
+    settings: &Settings,
+    named: impl Fn(FileKind) -> bool,
+) -> Result<(), String> {
+    if settings.dry_run || is_system_root(&settings.root) {
+        return Ok(());
+    }
+    match settings.target.files().iter().find(|&&kind| !named(kind)) {
+        None => Ok(()),
+        Some(&kind) => Err(format!(
+            "--root {} without --dry-run would write {} and restart this machine's docker: \
+             add --dry-run, or name the file with {}",
+            settings.root.display(),
+            settings.path(kind).display(),
+            kind.option()
+        )),
+    }
 }
 
 /// `text` quoted for an error message, cut to its first 60 characters: a value may be as

@@ -76,3 +76,45 @@ fn target_names_and_the_files_each_writes() {
     assert_eq!(Target::parse("daemon-json"), Ok(Target::DaemonJson));
     assert!(Target::parse("json").is_err());
 }
+
+#[test]
+fn a_hook_run_under_root_must_name_the_files_it_writes() {
+    let settings = |root: &str, target: Target, dry_run: bool| Settings {
+        prefix_file: under_root(Path::new(root), Path::new(DEFAULT_PREFIX_FILE)),
+        subnet_size: DEFAULT_SUBNET_SIZE,
+        service: DEFAULT_SERVICE.into(),
+        init: InitChoice::Auto,
+        target,
+        daemon_json: under_root(Path::new(root), Path::new(DEFAULT_DAEMON_JSON)),
+        client: Client::Auto,
+        on_loss: OnLoss::Keep,
+        fallback_prefix: None,
+        fallback_nat: FallbackNat::Auto,
+        internal_prefix: None,
+        post_change_dir: DEFAULT_POST_CHANGE_DIR.into(),
+        post_change_timeout: DEFAULT_POST_CHANGE_TIMEOUT,
+        restart_timeout: DEFAULT_RESTART_TIMEOUT,
+        root: root.into(),
+        dry_run,
+    };
+    let none = |_| false;
+    let prefix_only = |kind| kind == FileKind::PrefixFile;
+    assert_eq!(
+        refuse_unnamed_files_under_root(&settings("/mnt", Target::PrefixFile, false), none),
+        Err(
+            "--root /mnt without --dry-run would write /mnt/etc/docker/ipv6.prefix and \
+             restart this machine's docker: add --dry-run, or name the file with --prefix-file"
+                .to_string()
+        )
+    );
+    let both = settings("/mnt", Target::Both, false);
+    let refused = refuse_unnamed_files_under_root(&both, prefix_only).unwrap_err();
+    assert!(refused.ends_with("with --daemon-json"), "{refused}");
+    assert!(refuse_unnamed_files_under_root(&both, |_| true).is_ok());
+    assert!(refuse_unnamed_files_under_root(&settings("/mnt", Target::Both, true), none).is_ok());
+    for system in ["/", "//"] {
+        assert!(
+            refuse_unnamed_files_under_root(&settings(system, Target::Both, false), none).is_ok()
+        );
+    }
+}

@@ -12,7 +12,7 @@ use crate::inspect::docker_flags;
 use crate::inspect::lease_file::{self, LeasedPrefix};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
 use crate::plan::target::Contents;
-use crate::settings::{Settings, under_root};
+use crate::settings::Settings;
 
 #[path = "status_json.rs"]
 mod json;
@@ -71,8 +71,9 @@ pub fn collect(settings: &Settings) -> Status {
         .map(|(lease_file, lease)| Delegated { lease, lease_file })
         .collect();
     for &kind in settings.target.files() {
-        let path = settings.path(kind);
-        let bytes = match read::system_file(root, path, CONFIG_CAP) {
+        let real = settings.path(kind);
+        let path = &read::on_system(root, real);
+        let bytes = match read::real_file(root, real, CONFIG_CAP) {
             Found::Read(bytes) => Some(bytes),
             Found::Missing => None,
             Found::Unreadable(why) => {
@@ -92,7 +93,7 @@ pub fn collect(settings: &Settings) -> Status {
         status.configured.push(Configured {
             file: path.to_path_buf(),
             subnet,
-            changed: modified(&under_root(root, path)),
+            changed: modified(real),
         });
     }
     let flags = docker_flags::survey(root);

@@ -26,8 +26,12 @@ pub fn gather(settings: &Settings) -> Facts {
         setup: Setup {
             kinds: settings.target.files().to_vec(),
             subnet_size: settings.subnet_size,
-            prefix_file: settings.prefix_file.display().to_string(),
-            daemon_json: settings.daemon_json.display().to_string(),
+            prefix_file: read::on_system(root, &settings.prefix_file)
+                .display()
+                .to_string(),
+            daemon_json: read::on_system(root, &settings.daemon_json)
+                .display()
+                .to_string(),
             nptv6: settings.target == crate::settings::Target::Nptv6,
         },
         hooks: hooks(root),
@@ -164,7 +168,7 @@ fn accept_ra(root: &Path) -> BTreeMap<String, Found<String>> {
 
 /// daemon.json, read and parsed.
 fn daemon_json(root: &Path, path: &Path) -> Found<Result<DaemonJson, String>> {
-    read::system_file(root, path, CONFIG_CAP)
+    read::real_file(root, path, CONFIG_CAP)
         .map(|bytes| DaemonJson::parse(Some(&bytes)).map_err(|e| e.to_string()))
 }
 
@@ -181,7 +185,7 @@ fn targets(
         .map(|&kind| {
             let path = settings.path(kind);
             let contents = match kind {
-                FileKind::PrefixFile => read::system_file(root, path, CONFIG_CAP)
+                FileKind::PrefixFile => read::real_file(root, path, CONFIG_CAP)
                     .map(|bytes| Contents::PrefixFile(Some(bytes))),
                 FileKind::DaemonJson => match daemon_json {
                     Found::Read(Ok(json)) => Found::Read(Contents::DaemonJson(json.clone())),
@@ -193,7 +197,7 @@ fn targets(
             };
             TargetFile {
                 kind,
-                shown: path.display().to_string(),
+                shown: read::on_system(root, path).display().to_string(),
                 contents,
             }
         })
