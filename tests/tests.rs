@@ -20,6 +20,7 @@ mod install;
 mod layout;
 mod loss;
 mod nptv6;
+mod root;
 mod settings;
 mod shim;
 mod sipcalc;
