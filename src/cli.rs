@@ -68,13 +68,15 @@ pub struct Cli {
     /// Work on the system under DIR (a mounted system, a test's fixture) [default: /]
     ///
     /// Every default path is taken under DIR: the prefix file, daemon.json, the configuration
-    /// file, the post-change directory, the state in /var/lib/docker-ipv6-pd and /run, lease
-    /// files, /proc, /etc/default/docker and the files that tell the init system and the DHCP
-    /// client; so are the paths in DIR's own configuration file. A path you give (an option, a
-    /// DOCKER_IPV6_PD_* variable, a key in the file --config names) is used as written. The
-    /// hook refuses --root without --dry-run unless the files it writes are given so. doctor
-    /// and status name files as the system under DIR does (/etc/docker/daemon.json); the hook
-    /// names the path it opens (DIR/etc/docker/ipv6.prefix).
+    /// file, the post-change directory, the state in /var/lib/docker-ipv6-pd and /run, and
+    /// every system file read (/proc, /etc/machine-id, /etc/default/docker, lease files, the
+    /// init system's and the DHCP clients' files); so are the absolute paths in DIR's own
+    /// configuration file. A path you give yourself (an option, a DOCKER_IPV6_PD_* variable,
+    /// a key in the file --config names) is used as written. Without --dry-run the hook
+    /// refuses --root unless the files it writes are given so. doctor and status name files
+    /// as the system under DIR names them (/etc/docker/daemon.json); the hook names the file
+    /// it opens (DIR/etc/docker/ipv6.prefix). Programs (systemctl, dockerd, nft, ip6tables)
+    /// are this machine's, found through PATH.
     #[arg(long, global = true, value_name = "DIR", env = "DOCKER_IPV6_PD_ROOT")]
     pub root: Option<PathBuf>,
 

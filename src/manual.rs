@@ -69,9 +69,20 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
                                         it runs this binary by absolute path and never exits.",
             ),
             (
+                "/var/lib/docker-ipv6-pd, /run/docker-ipv6-pd",
+                "The hook's own state: a restart still owed, the nft mapping applied.",
+            ),
+            (
                 "dhclient6-pd@.service",
                 "A systemd unit running dhclient -6 -P -d on one \
                                         interface: systemctl enable --now dhclient6-pd@eth0.",
+            ),
+            (
+                "--root DIR",
+                "Each of these files, and every other file read by default (/proc, \
+                 /etc/default/docker, lease files), is taken under DIR; so are the absolute \
+                 paths in DIR's own configuration file. A path given by an option, a \
+                 variable or the file --config names is used as written.",
             ),
         ],
     ),

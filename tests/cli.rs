@@ -2,6 +2,7 @@
 //! configuration refused, the `subnet` subcommand, --help, --version and unknown flags.
 
 use std::fs;
+use std::process::Command;
 
 use crate::util::*;
 
@@ -115,4 +116,22 @@ fn help_and_version_work() {
         .output()
         .unwrap();
     assert_fails(&out, 2, "unexpected argument '--no-such-flag'");
+}
+
+#[test]
+fn the_root_rule_is_in_help_and_in_the_man_page() {
+    let help = stdout(&ok(Command::new(BIN).arg("--help").output().unwrap()));
+    let man = stdout(&ok(Command::new(BIN).arg("man").output().unwrap()));
+    for text in [&help, &man.replace("\\-", "-")] {
+        for rule in [
+            "Every default path is taken under DIR",
+            "own configuration file. A path you give yourself (an option, a DOCKER_IPV6_PD_* \
+             variable, a key in the file --config names) is used as written.",
+            "Without --dry-run the hook refuses --root unless the files it writes are given so.",
+        ] {
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(rule), "{rule:?} missing in:\n{text}");
+        }
+    }
+    assert!(man.contains(".SH FILES"), "{man}");
 }
