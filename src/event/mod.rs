@@ -8,6 +8,7 @@
 pub mod dhclient;
 pub mod dhcpcd;
 pub mod env;
+pub mod networkd;
 pub mod prefix;
 
 use ipnet::Ipv6Net;
