@@ -7,15 +7,17 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::time::Duration;
 
 use docker_ipv6_pd::cli::{self, Cli, Command, CompletionShell};
-use docker_ipv6_pd::error::ExitCode;
 use docker_ipv6_pd::error::RestartFailed;
+use docker_ipv6_pd::error::{ConfigError, ExitCode};
 use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::settings::{DEFAULT_CONFIG, under_root};
+use docker_ipv6_pd::settings::{Client, DEFAULT_CONFIG, under_root};
+use docker_ipv6_pd::watch::{self, WatchOptions};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 /// The C entry point: Rust's runtime setup is skipped, since it reads the whole of
@@ -89,6 +91,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = cli::merge(cli.settings, config, root, cli.dry_run);
     let mut out = io::stdout().lock();
     let written = match cli.command {
+        None if settings.client == Client::NetworkManager => {
+            watch::networkmanager::run(&settings, &Env::from_process())?;
+            Ok(())
+        }
+        None if settings.client == Client::Networkd => {
+            return Err(ConfigError(
+                "systemd-networkd runs no hooks: run `docker-ipv6-pd watch` (its unit is \
+                 docker-ipv6-pd-watch.service)"
+                    .into(),
+            )
+            .into());
+        }
         None => {
             let env = Env::from_process();
             if !settings.dry_run && !is_dhcp_event(&env) {
@@ -121,6 +135,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 write!(out, "{}", status::render(&status))
             }
+        }
+        Some(Command::Watch {
+            uplink,
+            once,
+            interval,
+            ..
+        }) => {
+            let options = WatchOptions {
+                uplink,
+                once,
+                interval: Duration::from_secs(interval),
+            };
+            watch::run(&settings, &options).map_err(|e| e.context("watching systemd-networkd"))?;
+            Ok(())
         }
         Some(Command::Man) => manual::write_man_page(&mut out),
         Some(Command::Completions { shell }) => {
