@@ -288,3 +288,18 @@ fn the_loop_follows_changes_and_ends_cleanly_on_sigterm() {
     assert!(err.contains("watch stopped"), "{err}");
     assert_eq!(m.restarts().len(), 2, "{err}");
 }
+
+#[test]
+fn watch_takes_its_settings_after_its_name_and_reads_networkd_only() {
+    let m = machine_with(Machine::new());
+    show(&m, &capture_now(V262, 0.0));
+    ok(watch_once(
+        &m,
+        &["--client", "networkd", "--subnet-size", "64"],
+    ));
+    assert_eq!(
+        m.file().as_deref(),
+        Some("2001:0db8:03fe:4f00:0000:0000:0000:0000/64\n")
+    );
+    assert_fails(&watch_once(&m, &["--client", "dhcpcd"]), 2, "networkd only");
+}
