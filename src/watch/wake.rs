@@ -131,3 +131,48 @@ fn drain(fd: RawFd) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::{SockaddrLike, getsockname, sendto};
+
+    #[test]
+    fn a_netlink_message_wakes_it_once_quiet_and_sigterm_stops_it() {
+        let waker = Waker::new().unwrap();
+        let start = Instant::now();
+        assert_eq!(
+            waker.wait(start + Duration::from_millis(200), Duration::from_secs(1)),
+            Wake::Look
+        );
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        // Any message on the socket, here one sent to it directly, is a sign to look again,
+        // once the socket stayed quiet for the debounce time: long before the deadline.
+        let ours: NetlinkAddr = getsockname(waker.netlink.as_raw_fd()).unwrap();
+        let sender = socket(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkRoute,
+        )
+        .unwrap();
+        let to = NetlinkAddr::new(ours.pid(), 0);
+        assert_eq!(to.family(), Some(AddressFamily::Netlink));
+        sendto(sender.as_raw_fd(), &[0u8; 16], &to, MsgFlags::empty()).unwrap();
+        let start = Instant::now();
+        let quiet = Duration::from_millis(300);
+        assert_eq!(
+            waker.wait(start + Duration::from_secs(20), quiet),
+            Wake::Look
+        );
+        assert!(start.elapsed() >= quiet && start.elapsed() < Duration::from_secs(5));
+        assert!(!waker.stopped());
+        nix::sys::signal::raise(Signal::SIGTERM).unwrap();
+        let start = Instant::now();
+        assert_eq!(
+            waker.wait(start + Duration::from_secs(20), quiet),
+            Wake::Stop
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}
