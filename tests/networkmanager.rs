@@ -142,3 +142,16 @@ fn a_bad_prefix_is_refused_by_its_variable() {
     assert_fails(&out, 3, "DHCP6_IP6_PREFIX");
     assert_eq!(m.file(), None);
 }
+
+#[test]
+fn under_nptv6_a_prefix_too_long_to_map_says_so() {
+    let m = Machine::new();
+    fs::write(&m.config, "target = nptv6\n").unwrap();
+    let out = m.hook_run(&[
+        ("DOCKER_IPV6_PD_CLIENT", "networkmanager"),
+        ("DISPATCHER_INTERFACE", "wan0"),
+        ("DISPATCHER_ACTION", "up"),
+        ("DHCP6_IP6_PREFIX", "2001:db8:1::/72"),
+    ]);
+    assert_fails(&out, 3, "--target nptv6 needs a /64 or shorter");
+}

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use ipnet::Ipv6Net;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, InputError};
 use crate::event::networkd::{self, Delegation};
 use crate::log;
 use crate::on_event;
-use crate::plan::nptv6::LONGEST_MAPPED;
+use crate::plan::nptv6::{LONGEST_MAPPED, MappingRefused};
 use crate::settings::{Client, Settings, Target};
 use derive::{Previous, derive};
 use lease_record::{Lease, LeaseRecord, boot_id};
@@ -49,6 +49,17 @@ pub fn event_subnet_size(settings: &Settings) -> u8 {
     } else {
         settings.subnet_size
     }
+}
+
+/// A refused prefix, said as the target needs: under nptv6 the limit is the mapping's, not
+/// --subnet-size.
+pub fn refused_for_target(settings: &Settings, mut refused: InputError) -> InputError {
+    if settings.target == Target::Nptv6
+        && let Some(len) = refused.too_long
+    {
+        refused.problem = MappingRefused::DelegatedTooLong(len).to_string();
+    }
+    refused
 }
 
 /// Runs the watch until SIGTERM (or one read with `--once`).
@@ -133,7 +144,9 @@ impl<'a> Watcher<'a> {
             self.uplink = Some(name.clone());
         }
         let size = event_subnet_size(self.settings);
-        let Some(event) = derive(&self.previous, &read, now, size)? else {
+        let derived = derive(&self.previous, &read, now, size)
+            .map_err(|refused| refused_for_target(self.settings, refused))?;
+        let Some(event) = derived else {
             self.previous.last_read = Some(read);
             return Ok(());
         };

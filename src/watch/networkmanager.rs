@@ -12,15 +12,16 @@ use crate::log;
 use crate::on_event;
 use crate::settings::Settings;
 use crate::watch::derive::same_networks;
-use crate::watch::event_subnet_size;
 use crate::watch::lease_record::{Lease, LeaseRecord, boot_id};
+use crate::watch::{event_subnet_size, refused_for_target};
 
 /// The lease record of NetworkManager.
 const RECORD: &str = "networkmanager-lease";
 
 /// Runs the dispatcher call in `env`.
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
-    let dispatch = networkmanager::read(env, event_subnet_size(settings))?;
+    let dispatch = networkmanager::read(env, event_subnet_size(settings))
+        .map_err(|refused| refused_for_target(settings, refused))?;
     let record = LeaseRecord::new(&settings.root, RECORD);
     let recorded = record.read();
     let (event, interface) = match dispatch {
