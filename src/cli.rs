@@ -123,6 +123,22 @@ pub enum Command {
         #[arg(value_enum)]
         shell: CompletionShell,
     },
+    /// Follow systemd-networkd's delegated prefix (networkd runs no hooks): read `networkctl
+    /// --json=short` at every IPv6 route or address change and every --interval, and act on
+    /// what changed as the hook would
+    Watch {
+        /// The link whose delegated prefix counts [default: the one link that has one]
+        #[arg(long, value_name = "IFACE")]
+        uplink: Option<String>,
+        /// Read and apply once, then exit
+        #[arg(long)]
+        once: bool,
+        /// Re-read at least every SECONDS, changes or not
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = parse_timeout)]
+        interval: u64,
+        #[command(flatten)]
+        settings: CommandLineSettings,
+    },
     /// Print the line the hook would write for PREFIX, and nothing else
     Subnet {
         /// A delegated prefix, such as 2001:db8:100::/60
@@ -138,7 +154,10 @@ impl Command {
     fn takes_settings(&self) -> bool {
         matches!(
             self,
-            Command::Doctor { .. } | Command::Status { .. } | Command::Subnet { .. }
+            Command::Doctor { .. }
+                | Command::Status { .. }
+                | Command::Subnet { .. }
+                | Command::Watch { .. }
         )
     }
 }

@@ -20,3 +20,4 @@ pub mod on_event;
 pub mod plan;
 pub mod settings;
 pub mod subnet;
+pub mod watch;

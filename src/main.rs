@@ -7,6 +7,7 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::time::Duration;
 
 use docker_ipv6_pd::cli::{self, Cli, Command, CompletionShell};
 use docker_ipv6_pd::error::RestartFailed;
@@ -15,7 +16,8 @@ use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::settings::{FileKind, refuse_unnamed_files_under_root};
+use docker_ipv6_pd::settings::{Client, FileKind, refuse_unnamed_files_under_root};
+use docker_ipv6_pd::watch::{self, WatchOptions};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
 /// The C entry point: Rust's runtime setup is skipped, since it reads the whole of
@@ -86,11 +88,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .filter(|&kind| named(kind))
         .collect();
     let settings = cli::merge(cli.settings, config, root, cli.dry_run);
+    // Every run that writes files (the hook, NetworkManager's dispatcher, the watch) refuses a
+    // --root it would otherwise carry out on this machine's docker.
+    if matches!(cli.command, None | Some(Command::Watch { .. })) {
+        refuse_unnamed_files_under_root(&settings, |kind| named.contains(&kind))
+            .map_err(ConfigError)?;
+    }
     let mut out = io::stdout().lock();
     let written = match cli.command {
+        None if settings.client == Client::NetworkManager => {
+            watch::networkmanager::run(&settings, &Env::from_process())?;
+            Ok(())
+        }
+        None if settings.client == Client::Networkd => {
+            return Err(ConfigError(
+                "systemd-networkd runs no hooks: run `docker-ipv6-pd watch` (its unit is \
+                 docker-ipv6-pd-watch.service)"
+                    .into(),
+            )
+            .into());
+        }
         None => {
-            refuse_unnamed_files_under_root(&settings, |kind| named.contains(&kind))
-                .map_err(ConfigError)?;
             let env = Env::from_process();
             if !settings.dry_run && !is_dhcp_event(&env) {
                 let _ = writeln!(
@@ -122,6 +140,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 write!(out, "{}", status::render(&status))
             }
+        }
+        Some(Command::Watch {
+            uplink,
+            once,
+            interval,
+            ..
+        }) => {
+            let options = WatchOptions {
+                uplink,
+                once,
+                interval: Duration::from_secs(interval),
+            };
+            watch::run(&settings, &options).map_err(|e| e.context("watching systemd-networkd"))?;
+            Ok(())
         }
         Some(Command::Man) => manual::write_man_page(&mut out),
         Some(Command::Completions { shell }) => {

@@ -34,6 +34,12 @@ use crate::subnet::Subnet;
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     let event = read_event(settings, env)?;
+    run_event(settings, &event)
+}
+
+/// Carries out one event however it was read (a hook's environment, networkd's description,
+/// NetworkManager's dispatcher): the same plan, effects and post-change scripts for all.
+pub fn run_event(settings: &Settings, event: &HookEvent) -> Result<()> {
     if event.new.is_empty() && !event.is_loss() && !settings.dry_run {
         // PREINIT6, DEPREF6 and the like: no I/O at all.
         return Ok(());
@@ -43,7 +49,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     let records = (&state, &mapping_record);
     if settings.dry_run {
         let files = target_files(settings)?;
-        let plan = plan_under_lock(settings, &event, &files, records)?;
+        let plan = plan_under_lock(settings, event, &files, records)?;
         // A closed stdout ends the report, not the run.
         let _ = std::io::stdout()
             .lock()
@@ -52,7 +58,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
     }
     let planned = target_files(settings).and_then(|files| {
         let locks = lock_all(&files)?;
-        let plan = plan_under_lock(settings, &event, &files, records)?;
+        let plan = plan_under_lock(settings, event, &files, records)?;
         let runner = Runner {
             targets: &files,
             state: &state,
@@ -78,7 +84,7 @@ pub fn run(settings: &Settings, env: &Env) -> Result<()> {
         // nft run must not cost a restart.
         Err(e) if settings.target == Target::Nptv6 => Err(e),
         Err(e) => {
-            owe_restart_after_failure(&state, &event);
+            owe_restart_after_failure(&state, event);
             Err(e)
         }
     }

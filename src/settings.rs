@@ -58,6 +58,11 @@ pub enum Client {
     Dhclient,
     /// dhcpcd: every prefix of the lease in each call
     Dhcpcd,
+    /// systemd-networkd, which runs no hooks: read by `docker-ipv6-pd watch`
+    Networkd,
+    /// NetworkManager's dispatcher: DHCP6_IP6_PREFIX on dhcp6-change and up, a loss on down
+    #[value(name = "networkmanager")]
+    NetworkManager,
 }
 
 /// What to do when the prefix that holds the configured subnet goes away (`--on-loss`).

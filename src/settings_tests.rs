@@ -35,7 +35,7 @@ fn choices_are_spelled_as_their_options_take_them() {
     assert_eq!(Target::parse("prefix-file"), Ok(Target::PrefixFile));
     assert_eq!(
         Client::parse("udhcpc"),
-        Err("\"udhcpc\" is not one of auto, dhclient, dhcpcd".into())
+        Err("\"udhcpc\" is not one of auto, dhclient, dhcpcd, networkd, networkmanager".into())
     );
     assert_eq!(
         FallbackNat::from_str("never", false),

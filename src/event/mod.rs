@@ -8,6 +8,8 @@
 pub mod dhclient;
 pub mod dhcpcd;
 pub mod env;
+pub mod networkd;
+pub mod networkmanager;
 pub mod prefix;
 
 use ipnet::Ipv6Net;
