@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use crate::util::*;
 
-mod fake_machine;
+pub(crate) mod fake_machine;
 mod next_steps;
 mod uninstall;
 

@@ -71,7 +71,7 @@ impl FakeMachine {
             );
         }
         sh += "rm -rf /run/systemd /run/NetworkManager /etc/network /etc/dhcpcd.conf /etc/init \
-               /etc/docker-ipv6-pd /etc/sysctl.d/60-docker-ipv6-pd.conf /var/lib/docker-ipv6-pd \
+               /etc/docker-ipv6-pd /etc/sysctl.d/60-docker-ipv6-pd.conf /etc/docker /etc/default/docker /var/lib/docker-ipv6-pd \
                /run/docker-ipv6-pd\nmkdir -p /tmp/stubs\n: >/tmp/calls\n";
         if self.systemd {
             sh += "mkdir -p /run/systemd/system\n";
