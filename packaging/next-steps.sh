@@ -65,12 +65,13 @@ sysctl_step() {
         step "Routing: done ($sysctl_file written and loaded: forwarding on, accept_ra=2 on $uplink)."
         return
     fi
-    step "Let the host route, and keep $uplink's default route once forwarding is on: put these"
+    step "Let the host route, and keep $uplink's default route once forwarding is on: put"
     cat <<EOF
-   two lines in $sysctl_file and run \`sysctl -p $sysctl_file\`
-   (./install.sh --sysctl does both):
      net.ipv6.conf.all.forwarding = 1
      net.ipv6.conf.$(sysctl_name "$uplink").accept_ra = 2
+   in $sysctl_file, then run
+     sysctl -p $sysctl_file
+   (./install.sh --sysctl does both).
 EOF
 }
 
@@ -135,9 +136,18 @@ client_step() {
 }
 
 docker_step() {
+    if docker_27_or_later && [ "$kept_target" != nptv6 ]; then
+        routed=no
+    else
+        routed=yes
+    fi
     case $wiring in
         daemon-json)
-            step "Docker: nothing to do. The hook sets ipv6 and fixed-cidr-v6 in /etc/docker/daemon.json"
+            if [ "$routed" = yes ]; then
+                step "Docker: nothing to do. The hook sets ipv6 and fixed-cidr-v6 in /etc/docker/daemon.json"
+            else
+                step "Docker: the hook sets ipv6 and fixed-cidr-v6 in /etc/docker/daemon.json"
+            fi
             cat <<'EOF'
    and runs systemctl restart docker.service. Keep --ipv6 and --fixed-cidr-v6 out of
    docker.service and its drop-ins: dockerd refuses a setting given as a flag and in daemon.json.
@@ -153,11 +163,11 @@ EOF
             step "Docker: your $config sets target = $kept_target: check that docker reads what it writes."
             ;;
     esac
-    if docker_27_or_later; then
+    if [ "$routed" = no ]; then
         cat <<EOF
-   Docker $docker_version masquerades and filters the default bridge's IPv6 (ip6tables is on from
-   27): containers get addresses from the prefix but are not reachable at them and leave with
-   the host's address. For routed addresses set \`target = nptv6\` in $config.
+   But Docker $docker_version masquerades and filters the default bridge's IPv6 (ip6tables is on
+   from 27): containers get addresses from the prefix but are not reachable at them and leave
+   with the host's address. For routed addresses set \`target = nptv6\` in $config.
 EOF
     fi
 }

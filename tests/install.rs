@@ -204,6 +204,10 @@ fn refuses_bad_arguments() {
             "--prefix may only hold letters, digits",
         ),
         (&["--bogus"], "unknown argument: --bogus"),
+        (
+            &["--sysctl"],
+            "--sysctl configures this machine: not with DESTDIR",
+        ),
     ] {
         assert_fails(&install(dest.path(), args), 1, message);
     }

@@ -44,7 +44,7 @@ fn systemd_with_docker_io_20_10_and_26_gets_the_unit_daemon_json_and_no_filterin
                 "systemd, Docker {short}, DHCP client dhclient,\nuplink enp1s0 (the interface of the default IPv6 route).\n"
             ),
             "     net.ipv6.conf.all.forwarding = 1\n     net.ipv6.conf.enp1s0.accept_ra = 2\n",
-            "(./install.sh --sysctl does both)",
+            "   in /etc/sysctl.d/60-docker-ipv6-pd.conf, then run\n     sysctl -p /etc/sysctl.d/60-docker-ipv6-pd.conf\n   (./install.sh --sysctl does both).\n",
             "     systemctl enable --now dhclient6-pd@enp1s0\n",
             "add `request_prefix 1`",
             "3. Docker: nothing to do. The hook sets ipv6 and fixed-cidr-v6 in /etc/docker/daemon.json",
@@ -69,13 +69,14 @@ fn systemd_with_docker_28_and_only_dhcpcd_points_at_nptv6_and_ia_pd() {
     if !can_fake("install: systemd + Docker 28 + dhcpcd") {
         return;
     }
-    let steps = next_steps(&FakeMachine {
+    let mut machine = FakeMachine {
         systemd: true,
         docker: Some("Docker version 28.5.2+dfsg4, build 3ef3c07c883b"),
         route6: Some("default via fe80::1 dev ens3 proto ra metric 100 pref medium"),
         dhcpcd: true,
         ..FakeMachine::default()
-    });
+    };
+    let steps = next_steps(&machine);
     for expected in [
         "systemd, Docker 28.5, DHCP client dhcpcd,\nuplink ens3 ",
         "2. Ask for a prefix on ens3 with dhcpcd: in /etc/dhcpcd.conf add\n     interface ens3\n       ipv6rs\n       ia_pd 1 -\n",
@@ -88,9 +89,29 @@ fn systemd_with_docker_28_and_only_dhcpcd_points_at_nptv6_and_ia_pd() {
             "{expected:?} missing from:\n{steps}"
         );
     }
-    for absent in ["dhclient6-pd@", "request_prefix", "DOCKER_OPTS", "eth0"] {
+    for absent in [
+        "dhclient6-pd@",
+        "request_prefix",
+        "DOCKER_OPTS",
+        "eth0",
+        "nothing to do",
+    ] {
         assert!(!steps.contains(absent), "{absent:?} in:\n{steps}");
     }
+
+    // Already on nptv6: nothing to point at.
+    machine.files = vec![(
+        "/etc/docker-ipv6-pd/docker-ipv6-pd.conf",
+        "target = nptv6\n",
+    )];
+    let steps = next_steps(&machine);
+    assert!(
+        steps.contains(
+            "3. Docker: your /etc/docker-ipv6-pd/docker-ipv6-pd.conf sets target = nptv6"
+        ),
+        "{steps}"
+    );
+    assert!(!steps.contains("masquerades"), "{steps}");
 }
 
 #[test]
@@ -169,7 +190,10 @@ fn dhcpcd_that_already_asks_for_a_prefix_and_both_clients_at_once() {
         route6: Some(ROUTE6),
         dhclient: true,
         dhcpcd: true,
-        files: vec![("/etc/dhcpcd.conf", "interface enp1s0\n  ia_pd 1 -\n")],
+        files: vec![
+            ("/etc/dhcpcd.conf", "interface enp1s0\n  ia_pd 1 -\n"),
+            ("/run/NetworkManager/NetworkManager.pid", "1\n"),
+        ],
         ..FakeMachine::default()
     });
     assert!(
@@ -182,6 +206,10 @@ fn dhcpcd_that_already_asks_for_a_prefix_and_both_clients_at_once() {
         "{steps}"
     );
     assert!(!steps.contains("ipv6rs"), "{steps}");
+    assert!(
+        steps.contains("   NetworkManager and systemd-networkd are not supported yet (they run no hook with the\n   prefix): leave enp1s0 to dhclient or dhcpcd, unmanaged by them.\n"),
+        "{steps}"
+    );
 }
 
 #[test]
