@@ -1,18 +1,22 @@
 #!/bin/sh
 # install.sh: builds docker-ipv6-pd and installs the binary, its dhclient and dhcpcd shims and
-# the dhclient units; `--uninstall` takes exactly those away again (and puts back an enter hook,
-# such as the published one, that the install had set aside). Run it as often as you like: it
-# converges on the same result.
+# the dhclient units, then prints the steps left for this machine; `--uninstall` takes away
+# everything of ours again (files, enabled units, state, the nft table), keeping only a
+# configuration the admin edited, and puts back an enter hook, such as the published one, that
+# the install had set aside. Run it as often as you like: it converges on the same result.
 set -eu
 
 usage() {
     cat <<'EOF'
-Usage: ./install.sh [--prefix DIR] [--binary PATH] [--uninstall]
+Usage: ./install.sh [--prefix DIR] [--binary PATH] [--sysctl] [--uninstall]
 
   --prefix DIR    install the binary as DIR/sbin/docker-ipv6-pd (default /usr/local)
   --binary PATH   install this already-built binary instead of running
                   `cargo build --release`
-  --uninstall     remove what install.sh installed; a hook it replaced comes back
+  --sysctl        also write /etc/sysctl.d/60-docker-ipv6-pd.conf (forwarding on,
+                  accept_ra=2 on the uplink) and load it
+  --uninstall     remove everything install.sh and the hook left (a configuration
+                  you edited stays); a hook it replaced comes back
   -h, --help      show this help
 
 Environment: DESTDIR=DIR stages the whole install under DIR (for packagers; root is
@@ -26,12 +30,14 @@ die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
 prefix=/usr/local
 binary=
 action=install
+sysctl=0
 while [ $# -gt 0 ]; do
     case $1 in
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
         --prefix=*) prefix=${1#--prefix=}; shift ;;
         --binary) [ $# -ge 2 ] || die "--binary needs a path"; binary=$2; shift 2 ;;
         --binary=*) binary=${1#--binary=}; shift ;;
+        --sysctl) sysctl=1; shift ;;
         --uninstall) action=uninstall; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
@@ -49,8 +55,11 @@ prefix=${prefix%/}
 
 dest=${DESTDIR:-}
 if [ -z "$dest" ] && [ "$(id -u)" -ne 0 ]; then
-    die "run as root (sudo ./install.sh), or set DESTDIR to stage the install elsewhere"
+    die "run as root, or set DESTDIR to stage the install elsewhere"
 fi
+[ -z "$dest" ] || [ "$sysctl" = 0 ] || die "--sysctl configures this machine: not with DESTDIR"
+# The tools probed and called below live in the sbin directories, missing from some PATHs.
+PATH=$PATH:/usr/sbin:/sbin
 
 repo=$(cd "$(dirname "$0")" && pwd)
 bin_path=$prefix/sbin/docker-ipv6-pd
@@ -66,6 +75,10 @@ dhcpcd_hook_name=62-docker-ipv6-pd
 examples=$prefix/share/doc/docker-ipv6-pd/examples/post-change.d
 config=/etc/docker-ipv6-pd/docker-ipv6-pd.conf
 upstart_job=/etc/init/dhclient6-pd.conf
+sysctl_file=/etc/sysctl.d/60-docker-ipv6-pd.conf
+sysctl_written=0
+state_dirs="/var/lib/docker-ipv6-pd /run/docker-ipv6-pd"
+nft_table="ip6 docker_ipv6_pd"
 marker=docker-ipv6-pd
 # Generated from the binary itself (`docker-ipv6-pd man`, `completions SHELL`).
 man_page=$prefix/share/man/man8/docker-ipv6-pd.8
@@ -74,6 +87,11 @@ zsh_completion=$prefix/share/zsh/site-functions/_docker-ipv6-pd
 fish_completion=$prefix/share/fish/vendor_completions.d/docker-ipv6-pd.fish
 
 systemd_running() { [ -z "$dest" ] && [ -d /run/systemd/system ]; }
+
+# shellcheck source=packaging/next-steps.sh
+. "$repo/packaging/next-steps.sh"
+# shellcheck source=packaging/uninstall.sh
+. "$repo/packaging/uninstall.sh"
 
 # dhcpcd_hooks_dir: prints the hook directory this machine's dhcpcd-run-hooks reads (the
 # word ending in -hooks/* in its `for hook in` list); else the first of the known directories
@@ -100,6 +118,12 @@ dhcpcd_hooks_dir() {
 ours() { grep -q "$marker" "$1" 2>/dev/null; }
 
 install_files() {
+    if [ -z "$dest" ]; then
+        probe_machine
+        if [ "$sysctl" = 1 ] && [ "$uplink" = IFACE ]; then
+            die "--sysctl: no default route names the uplink, so accept_ra=2 has no interface; write $sysctl_file yourself"
+        fi
+    fi
     if [ -z "$binary" ]; then
         command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs), or pass --binary"
         say "building (cargo build --release)"
@@ -136,7 +160,6 @@ install_files() {
         install -D -m 0644 "$tmp" "$dest$dhcpcd_hooks/$dhcpcd_hook_name"
         say "installed $dhcpcd_hooks/$dhcpcd_hook_name (dhcpcd)"
     fi
-    rm -f "$tmp"
 
     install -D -m 0644 "$repo/hooks/dhclient6-pd@.service" "$dest$unit"
     say "installed $unit"
@@ -145,13 +168,22 @@ install_files() {
     done
     say "installed example post-change scripts in $examples"
     if [ -d "$dest/etc/init" ]; then
-        install -m 0644 "$repo/hooks/dhclient6-pd.conf" "$dest$upstart_job"
+        # The job names eth0; on this machine, the uplink found (when one was).
+        job_uplink=${uplink:-eth0}
+        [ "$job_uplink" != IFACE ] || job_uplink=eth0
+        sed "s/^exec dhclient -6 -P -d eth0\$/exec dhclient -6 -P -d $job_uplink/" \
+            "$repo/hooks/dhclient6-pd.conf" >"$tmp"
+        install -m 0644 "$tmp" "$dest$upstart_job"
         say "installed $upstart_job (Upstart)"
     fi
+    rm -f "$tmp"
     if systemd_running; then
         systemctl daemon-reload || say "warning: systemctl daemon-reload failed"
     fi
-    [ -n "$dest" ] || { choose_wiring; next_steps; }
+    [ -n "$dest" ] && return
+    choose_wiring
+    [ "$sysctl" = 0 ] || write_sysctl
+    next_steps
 }
 
 # The configuration install.sh writes under systemd, byte for byte (uninstall compares).
@@ -173,22 +205,65 @@ target = daemon-json
 EOF
 }
 
+# holds FILE FUNCTION: true when FILE is a regular file holding exactly what FUNCTION prints.
+holds() { [ -f "$1" ] && [ "$(cat "$1")" = "$($2)" ]; }
+
 # Picks how docker gets the subnet, and says which and why.
 choose_wiring() {
-    if [ -e "$config" ]; then
-        say "kept your $config (target: $(sed -n 's/^ *target *= *//p' "$config" | tail -n 1))"
+    kept_target=
+    if holds "$config" daemon_json_config; then
+        say "wiring: daemon.json ($config is as install.sh wrote it: target = daemon-json)"
+        wiring="daemon-json"
+    elif holds "$config" daemon_json_config_before; then
+        daemon_json_config >"$config"
+        say "wiring: daemon.json (rewrote $config, as an earlier install.sh wrote it, with today's comment)"
+        wiring="daemon-json"
+    elif [ -e "$config" ]; then
+        kept_target=$(sed -n 's/^ *target *= *//p' "$config" | tail -n 1)
+        say "kept your $config (target: ${kept_target:-prefix-file})"
         wiring=kept
+        case ${kept_target:-prefix-file} in
+            daemon-json) wiring="daemon-json" ;;
+            prefix-file) systemd_running || wiring=docker-opts ;;
+        esac
     elif systemd_running; then
         mkdir -p "$(dirname "$config")"
         daemon_json_config >"$config"
         say "wiring: daemon.json (systemd runs here: it does not run the \$(cat ...) a DOCKER_OPTS"
         say "        needs, and Docker CE's docker.service does not read /etc/default/docker at all);"
         say "        wrote $config with target = daemon-json"
-        wiring=daemon-json
+        wiring="daemon-json"
     else
         say "wiring: the prefix file /etc/docker/ipv6.prefix read through DOCKER_OPTS (no systemd"
         say "        runs here, so docker's init script reads /etc/default/docker)"
         wiring=docker-opts
+    fi
+}
+
+sysctl_header="# Written by docker-ipv6-pd's install.sh --sysctl (its --uninstall removes it): the host"
+sysctl_config() {
+    cat <<EOF
+$sysctl_header
+# routes the containers' prefix, and $uplink keeps its default route from router advertisements.
+net.ipv6.conf.all.forwarding = 1
+net.ipv6.conf.$(sysctl_name "$uplink").accept_ra = 2
+EOF
+}
+
+# write_sysctl: writes and loads the sysctl file, unless the admin has one of their own there.
+write_sysctl() {
+    if [ -e "$sysctl_file" ] && ! holds "$sysctl_file" sysctl_config &&
+        [ "$(head -n 1 "$sysctl_file")" != "$sysctl_header" ]; then
+        say "kept your $sysctl_file (not written by install.sh): check forwarding and accept_ra there"
+        return
+    fi
+    mkdir -p "$(dirname "$sysctl_file")"
+    sysctl_config >"$sysctl_file"
+    if sysctl -q -p "$sysctl_file"; then
+        say "wrote and loaded $sysctl_file (forwarding on, accept_ra=2 on $uplink)"
+        sysctl_written=1
+    else
+        say "warning: wrote $sysctl_file, but sysctl -p could not load it"
     fi
 }
 
@@ -200,93 +275,6 @@ generate() {
     "$dest$bin_path" "$@" >"$dest$target.tmp"
     chmod 0644 "$dest$target.tmp"
     mv "$dest$target.tmp" "$dest$target"
-}
-
-uninstall_files() {
-    rm -f "$dest$bin_path" "$dest$man_page" "$dest$bash_completion" "$dest$zsh_completion" \
-        "$dest$fish_completion"
-    say "removed $bin_path, its man page and completions"
-    if ours "$dest$hook"; then
-        rm -f "$dest$hook"
-        say "removed $hook"
-    fi
-    if [ -e "$dest$saved_hook" ] && [ ! -e "$dest$hook" ]; then
-        mv "$dest$saved_hook" "$dest$hook"
-        say "put the earlier hook back as $hook"
-    fi
-    for dir in $dhcpcd_hook_dirs; do
-        if ours "$dest$dir/$dhcpcd_hook_name"; then
-            rm -f "$dest$dir/$dhcpcd_hook_name"
-            say "removed $dir/$dhcpcd_hook_name"
-        fi
-    done
-    rm -f "$dest$unit"
-    say "removed $unit"
-    rm -rf "$dest$examples"
-    rmdir "$dest$prefix/share/doc/docker-ipv6-pd/examples" "$dest$prefix/share/doc/docker-ipv6-pd" 2>/dev/null || true
-    if ours "$dest$upstart_job"; then
-        rm -f "$dest$upstart_job"
-        say "removed $upstart_job"
-    fi
-    if [ -e "$dest$config" ] && { [ "$(cat "$dest$config")" = "$(daemon_json_config)" ] ||
-        [ "$(cat "$dest$config")" = "$(daemon_json_config_before)" ]; }; then
-        rm -f "$dest$config"
-        rmdir "$(dirname "$dest$config")" 2>/dev/null || true
-        say "removed $config (as install.sh wrote it)"
-    fi
-    if systemd_running; then
-        systemctl daemon-reload || say "warning: systemctl daemon-reload failed"
-    fi
-    say "left alone: /etc/docker/ipv6.prefix, daemon.json, an edited $config, and docker's own configuration"
-}
-
-next_steps() {
-    cat <<EOF
-
-Next steps:
-1. Ask for a prefix on the uplink (eth0 here):
-EOF
-    if ! command -v dhclient >/dev/null && command -v dhcpcd >/dev/null; then
-        cat <<'EOF'
-     dhcpcd is the client here (Debian 14 has no dhclient): in /etc/dhcpcd.conf add
-       interface eth0
-         ipv6rs
-         ia_pd 1 -
-     ("-": request the prefix but assign it to no interface; `ia_pd 1 lan0/0/64` also puts a
-     /64 on lan0), then restart dhcpcd. Its hook runs docker-ipv6-pd on every DHCPv6 event.
-EOF
-    elif systemd_running; then
-        cat <<'EOF'
-     systemctl enable --now dhclient6-pd@eth0
-EOF
-    else
-        cat <<'EOF'
-     dhclient -6 -P eth0   (where Upstart runs: start dhclient6-pd, after setting the interface in /etc/init/dhclient6-pd.conf)
-EOF
-    fi
-    case $wiring in
-        daemon-json) cat <<'EOF'
-2. Nothing to do for docker: the hook writes ipv6 and fixed-cidr-v6 into /etc/docker/daemon.json
-   and runs systemctl restart docker.service. Keep --ipv6 and --fixed-cidr-v6 out of any
-   docker.service override: dockerd refuses to start when a setting is both a flag and in
-   daemon.json.
-EOF
-            ;;
-        docker-opts) cat <<'EOF'
-2. Point docker at the prefix file: in /etc/default/docker set
-     DOCKER_OPTS="--ipv6 --fixed-cidr-v6=$(cat /etc/docker/ipv6.prefix)"
-EOF
-            ;;
-        *) cat <<'EOF'
-2. Check that docker reads what your configuration's target writes.
-EOF
-            ;;
-    esac
-    cat <<EOF
-3. Try it without changing anything, then check the whole setup:
-     new_ip6_prefix=2001:db8:100::/60 $bin_path --dry-run
-     $bin_path doctor
-EOF
 }
 
 case $action in

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# test-deb.sh: proves the .deb on a throwaway copy of this machine: an overlay of / with a
-# tmpfs upper layer, entered by chroot in a private mount namespace, so the real system is
-# never touched. Checks the package's file list, installs it (dpkg -i), runs the binary,
-# checks that no maintainer script restarts docker, purges it (dpkg -P) and checks that
-# nothing it installed is left. Usage: packaging/test-deb.sh target/debian/X.deb
+# test-deb.sh: proves the .deb on Debian 12, 13 and 14. Checks the package's file list and
+# control data once, then in each release's cached root (tests/e2e/releases/build-root.sh
+# builds or reuses it) runs packaging/test-deb-in-root.sh, through enter-root.sh: pivot_root
+# onto a throwaway overlay of the tree, so neither the cached tree nor this machine keeps
+# anything. There it installs the package (dpkg -i), runs the binary, checks the dhcpcd shim is
+# where that release's dhcpcd-run-hooks reads hooks and that nothing restarted docker, purges it
+# (dpkg -P) and checks that nothing is left and dpkg warned about nothing. Starts no network
+# namespace and no dockerd.
+# Usage: packaging/test-deb.sh target/debian/X.deb [SUITE...]   (default: bookworm trixie forky)
 set -euo pipefail
 deb=$(readlink -f "$1")
+shift
+suites=("$@")
+((${#suites[@]})) || suites=(bookworm trixie forky)
 [ "$(id -u)" -eq 0 ] || { echo "test-deb.sh: run as root" >&2; exit 1; }
+packaging=$(cd "$(dirname "$0")" && pwd)
+releases=$packaging/../tests/e2e/releases
 
 expected='./etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 ./usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd
@@ -26,51 +35,32 @@ if [ "$files" != "$expected" ]; then
     echo "FAIL: file list differs:"; diff <(echo "$expected") <(echo "$files") || true; exit 1
 fi
 echo "ok: file list ($(echo "$files" | wc -l) files)"
-conffiles=$(dpkg-deb -f "$deb" Package >/dev/null && dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
+conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 [ "$conffiles" = /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6 ] || { echo "FAIL: conffiles: $conffiles"; exit 1; }
 echo "ok: the dhclient shim is the only conffile"
 scripts=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'preinst|postinst|prerm|postrm' || true)
 [ -z "$scripts" ] || { echo "FAIL: maintainer scripts present: $scripts"; exit 1; }
 echo "ok: no maintainer scripts, so installing or removing never restarts docker"
-
-work=$(mktemp -d)
-mkdir -p "$work/t"
-cleanup() { rm -rf "$work"; }
-trap cleanup EXIT
-cp "$deb" "$work/pkg.deb"
-# shellcheck disable=SC2016 # the script below is expanded by the inner bash
-unshare --mount --propagation private bash -euo pipefail -c '
-work=$1
-mount -t tmpfs tmpfs "$work/t"
-mkdir -p "$work/t/upper" "$work/t/work" "$work/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/t/upper,workdir=$work/t/work" "$work/root"
-for d in proc dev sys; do mount --rbind "/$d" "$work/root/$d"; done
-mount -t tmpfs tmpfs "$work/root/tmp"
-cp "$work/pkg.deb" "$work/root/tmp/pkg.deb"
-# A service that would show any restart attempt.
-printf "#!/bin/sh\necho \"\$*\" >>/tmp/service-calls\n" >"$work/root/usr/sbin/service"
-chmod +x "$work/root/usr/sbin/service"
-# The listings leave out what other processes on this machine change while the test runs
-# (work trees and build output under /work, /root and /home; caches, logs, temp files): the
-# lower layer of the overlay is the live /.
-before=$(mktemp)
-chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run -o -path /work -o -path /root -o -path /home -o -path /var/tmp \) -prune -o -print | sort" >"$before"
-chroot "$work/root" dpkg -i /tmp/pkg.deb >/dev/null
-chroot "$work/root" sh -c "dpkg -s docker-ipv6-pd | grep -q \"Status: install ok installed\""
-echo "ok: dpkg -i"
-out=$(chroot "$work/root" /usr/sbin/docker-ipv6-pd subnet 2001:db8:100::/60)
-[ "$out" = 2001:0db8:0100:0000:0000:0000:0000:0000/80 ] || { echo "FAIL: installed binary said $out"; exit 1; }
-chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd$" /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
-for dir in /usr/lib/dhcpcd/dhcpcd-hooks /usr/libexec/dhcpcd-hooks; do
-    chroot "$work/root" grep -q "^    /usr/sbin/docker-ipv6-pd --client dhcpcd$" "$dir/62-docker-ipv6-pd"
-done
-echo "ok: the installed binary runs, every shim calls /usr/sbin/docker-ipv6-pd"
-chroot "$work/root" sh -c "dpkg-deb -f /tmp/pkg.deb Recommends" | grep -qx "isc-dhcp-client | dhcpcd-base"
+[ "$(dpkg-deb -f "$deb" Recommends)" = "isc-dhcp-client | dhcpcd-base" ] ||
+    { echo "FAIL: Recommends: $(dpkg-deb -f "$deb" Recommends)"; exit 1; }
 echo "ok: recommends a DHCPv6 client, dhclient or dhcpcd"
-chroot "$work/root" dpkg -P docker-ipv6-pd >/dev/null
-after=$(mktemp)
-chroot "$work/root" sh -c "find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /var/lib/dpkg -o -path /var/log -o -path /var/cache -o -path /run -o -path /work -o -path /root -o -path /home -o -path /var/tmp \) -prune -o -print | sort" >"$after"
-if ! diff "$before" "$after"; then echo "FAIL: dpkg -P left the differences above"; exit 1; fi
-[ ! -e "$work/root/tmp/service-calls" ] || { echo "FAIL: service was called: $(cat "$work/root/tmp/service-calls")"; exit 1; }
-echo "ok: dpkg -P left nothing behind, and docker was never restarted"
-' _ "$work"
+
+# The package and the script that tests it, bound into each root at /deb-test.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$deb" "$work/pkg.deb"
+cp "$packaging/test-deb-in-root.sh" "$work/"
+failed=()
+for suite in "${suites[@]}"; do
+    echo "--- $suite"
+    if ! root=$("$releases/build-root.sh" "$suite" | tail -n 1) || [ -z "$root" ]; then
+        echo "FAIL ($suite): no root"; failed+=("$suite"); continue
+    fi
+    "$releases/enter-root.sh" --bind "$work:/deb-test" --bind "$releases:/e2e" "$root" -- \
+        bash /deb-test/test-deb-in-root.sh /deb-test/pkg.deb || failed+=("$suite")
+done
+if ((${#failed[@]})); then
+    echo "FAIL: the package failed on ${failed[*]}"
+    exit 1
+fi
+echo "ok: the package installs, runs and purges cleanly on ${suites[*]}"

@@ -1,10 +1,12 @@
 //! The generated documentation: --version names the commit, the man page renders cleanly,
 //! completions come out for each shell and complete in bash, and output to a reader that went
-//! away ends quietly.
+//! away ends quietly. The README's commands and examples are checked in the module below.
 
 use std::process::{Command, Stdio};
 
 use crate::util::*;
+
+mod readme;
 
 #[test]
 fn version_names_the_git_commit() {

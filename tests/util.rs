@@ -232,37 +232,6 @@ pub fn in_mount_namespace(script: &str) -> Output {
         .unwrap()
 }
 
-/// Runs `script` with sh, as root, in a chroot on a throwaway overlay of this machine's `/`
-/// (a tmpfs upper layer in a private mount namespace): whatever it changes vanishes. The
-/// repository (and so the built binary) is bind-mounted at its own path.
-pub fn in_throwaway_root(script: &str) -> Output {
-    let repo = env!("CARGO_MANIFEST_DIR");
-    let setup = r#"
-t=$(mktemp -d)
-mount -t tmpfs tmpfs "$t"
-mkdir "$t/upper" "$t/work" "$t/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$t/upper,workdir=$t/work" "$t/root"
-for d in proc dev sys; do mount --rbind "/$d" "$t/root/$d"; done
-mkdir -p "$t/root$1"
-mount --bind "$1" "$t/root$1"
-exec chroot "$t/root" sh -euc "$2"
-"#;
-    Command::new("unshare")
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-euc",
-            setup,
-            "sh",
-            repo,
-            script,
-        ])
-        .output()
-        .unwrap()
-}
-
 /// The binary a shim under test calls, by case: the real one (`present`), a stub that exits
 /// 9 (`failing`), or a path with nothing there (`missing`).
 pub fn binary_for(m: &Machine, case: &str) -> PathBuf {
