@@ -4,7 +4,7 @@ use super::*;
 use clap::CommandFactory;
 use std::path::Path;
 
-use crate::settings::FileKind;
+use crate::settings::{FileKind, InitChoice, Target};
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("docker-ipv6-pd").chain(args.iter().copied()))

@@ -266,6 +266,11 @@ fn a_hook_run_under_root_is_refused_unless_its_files_are_named() {
         LINE_100
     );
     assert!(f.calls().is_empty(), "{}", f.calls());
+    // The watch and NetworkManager's dispatcher write the same files: the same refusal.
+    let out = run(&["watch", "--once"]);
+    assert_fails(&out, 2, "name the file with --daemon-json");
+    let out = run(&["--client", "networkmanager"]);
+    assert_fails(&out, 2, "name the file with --daemon-json");
     // A named file is written (with the root's own state and post-change directory).
     // Without the flags that make the hook refuse to write daemon.json.
     fs::remove_file(f.root().join("etc/default/docker")).unwrap();
