@@ -259,8 +259,10 @@ pub fn survey(root: &Path) -> Survey {
     if let Some(text) = text_of(Path::new(DEFAULTS), &mut survey) {
         survey.add(format!("{DEFAULTS} (DOCKER_OPTS)"), &text, docker_opts);
     }
-    for name in read::names_in(root, Path::new(DROP_INS)) {
-        let path = Path::new(DROP_INS).join(&name);
+    // systemd reads only the `.conf` files of a drop-in directory.
+    let drop_ins = read::names_in(root, Path::new(DROP_INS));
+    for name in drop_ins.iter().filter(|n| n.ends_with(".conf")) {
+        let path = Path::new(DROP_INS).join(name);
         if let Some(text) = text_of(&path, &mut survey) {
             survey.add(path.display().to_string(), &text, exec_start);
         }

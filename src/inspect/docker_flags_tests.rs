@@ -331,3 +331,30 @@ fn docker_opts_counts_only_where_what_starts_dockerd_reads_it() {
         "{err}"
     );
 }
+
+#[test]
+fn only_the_conf_files_of_the_drop_in_directory_count() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let dropins = r.join("etc/systemd/system/docker.service.d");
+    fs::create_dir_all(&dropins).unwrap();
+    let text = "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --ipv6\n";
+    fs::write(dropins.join("ipv6.conf.disabled"), text).unwrap();
+    assert!(find(r).is_empty());
+    fs::write(dropins.join("ipv6.conf"), text).unwrap();
+    assert_eq!(
+        origins(&find(r)),
+        ["/etc/systemd/system/docker.service.d/ipv6.conf"]
+    );
+}
+
+#[test]
+fn this_process_shares_its_own_mount_namespace_on_the_live_system() {
+    let root = Path::new("/");
+    let home = HomeNamespaces::read(root);
+    assert_eq!(home.of(root, std::process::id()), MountNamespace::Ours);
+    let gone = MountNamespace::Unknown(
+        "/proc/4294967295/ns/mnt: No such file or directory (os error 2)".into(),
+    );
+    assert_eq!(home.of(root, u32::MAX), gone);
+}
