@@ -137,3 +137,7 @@ pub fn conflicts(survey: &Survey, starter: &DockerStarter) -> Vec<(FlagSource, O
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "docker_flags_reach_tests.rs"]
+mod tests;
