@@ -147,6 +147,48 @@ fn a_dockerd_flag_for_the_same_setting_is_a_conflict() {
 }
 
 #[test]
+fn flags_that_never_reach_the_restarted_dockerd_are_no_conflict() {
+    // Docker CE's unit under systemd does not read DOCKER_OPTS; the only running dockerd
+    // with the flag is a container's, in another mount namespace.
+    let m = Machine::new();
+    m.put("run/systemd/system/.keep", b"");
+    m.put(
+        "lib/systemd/system/docker.service",
+        b"[Service]\nExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock\n",
+    );
+    m.put("etc/default/docker", b"DOCKER_OPTS=\"--ipv6\"\n");
+    m.put(
+        "proc/4242/cmdline",
+        b"/usr/bin/dockerd\0--fixed-cidr-v6\0fd00::/80\0",
+    );
+    for (pid, ns) in [("self", "mnt:[4026531841]"), ("4242", "mnt:[4026532999]")] {
+        let dir = m.dir.path().join("proc").join(pid).join("ns");
+        fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(ns, dir.join("mnt")).unwrap();
+    }
+    let out = hook_run_with_target(&m, "daemon-json", P100, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(json(&m).contains("\"fixed-cidr-v6\": \"2001:db8:0:100::/80\""));
+    assert_eq!(m.restarts().len(), 1, "{:?}", m.restarts());
+
+    // Debian's docker.io unit reads it: the same file is a conflict again.
+    m.put(
+        "lib/systemd/system/docker.service",
+        b"[Service]\nEnvironmentFile=-/etc/default/docker\nExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS\n",
+    );
+    let out = hook_run_with_target(&m, "daemon-json", P200, P100);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "from /etc/default/docker (DOCKER_OPTS), which /lib/systemd/system/docker.service reads"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(json(&m).contains("2001:db8:0:100::/80"));
+}
+
+#[test]
 fn read_only_daemon_json_gives_an_error_and_no_restart() {
     if !have_root("read_only_daemon_json") {
         return;

@@ -1,5 +1,5 @@
-//! Where dockerd gets IPv6 settings as command-line flags: the running dockerd, DOCKER_OPTS
-//! in /etc/default/docker, or an ExecStart override of docker.service.
+//! Where dockerd gets IPv6 settings as command-line flags: the running dockerd (in our mount
+//! namespace), DOCKER_OPTS in /etc/default/docker, or an ExecStart override of docker.service.
 //!
 //! A setting given both as a flag and in daemon.json stops dockerd from starting (even with
 //! equal values), so the hook refuses to write daemon.json while such a flag exists, and
@@ -9,6 +9,10 @@ use std::path::Path;
 
 use crate::error::ConfigError;
 use crate::inspect::read::{self, CMDLINE_CAP, CONFIG_CAP, Found};
+
+#[path = "docker_flags_reach.rs"]
+mod reach;
+pub use reach::{DockerStarter, HomeNamespaces, MountNamespace, conflicts};
 
 /// The dockerd flags that carry IPv6 settings daemon.json also has.
 pub const IPV6_FLAGS: [&str; 2] = ["ipv6", "fixed-cidr-v6"];
@@ -186,9 +190,15 @@ pub struct Survey {
     pub maybe: Vec<FlagSource>,
     /// Files that are not regular files or are too large, each with its path.
     pub unreadable: Vec<String>,
+    /// Running dockerds left out because they run in another mount namespace, in words.
+    pub elsewhere: Vec<String>,
+    /// Running dockerds among `sources` whose mount namespace cannot be told, so they are
+    /// taken as the one a restart replaces: each origin with why.
+    pub namespace_unknown: Vec<(String, String)>,
 }
 
-const DEFAULTS: &str = "/etc/default/docker";
+/// Where Debian keeps dockerd's options for its init script and docker.io's unit.
+pub(crate) const DEFAULTS: &str = "/etc/default/docker";
 const DROP_INS: &str = "/etc/systemd/system/docker.service.d";
 
 /// A parser of option strings: [`docker_opts`] or [`exec_start`].
@@ -249,28 +259,35 @@ pub fn survey(root: &Path) -> Survey {
     if let Some(text) = text_of(Path::new(DEFAULTS), &mut survey) {
         survey.add(format!("{DEFAULTS} (DOCKER_OPTS)"), &text, docker_opts);
     }
-    for name in read::names_in(root, Path::new(DROP_INS)) {
-        let path = Path::new(DROP_INS).join(&name);
+    // systemd reads only the `.conf` files of a drop-in directory.
+    let drop_ins = read::names_in(root, Path::new(DROP_INS));
+    for name in drop_ins.iter().filter(|n| n.ends_with(".conf")) {
+        let path = Path::new(DROP_INS).join(name);
         if let Some(text) = text_of(&path, &mut survey) {
             survey.add(path.display().to_string(), &text, exec_start);
         }
     }
-    for (pid, argv) in processes(root) {
-        if is_program(&argv, "dockerd") {
-            survey.add_words(format!("running dockerd (pid {pid})"), argv);
+    let dockerds = processes(root)
+        .into_iter()
+        .filter(|(_, argv)| is_program(argv, "dockerd"));
+    let mut home = None;
+    for (pid, argv) in dockerds {
+        let origin = format!("running dockerd (pid {pid})");
+        let home = home.get_or_insert_with(|| HomeNamespaces::read(root));
+        match home.of(root, pid) {
+            MountNamespace::Ours => {}
+            MountNamespace::Elsewhere => {
+                survey.elsewhere.push(format!(
+                    "dockerd (pid {pid}) runs in another mount namespace (a container's, a \
+                     test's or a rootless one): restarting docker does not reach it"
+                ));
+                continue;
+            }
+            MountNamespace::Unknown(why) => survey.namespace_unknown.push((origin.clone(), why)),
         }
+        survey.add_words(origin, argv);
     }
     survey
-}
-
-/// Every place under `root` (`/` on a live system) that gives, or may give, dockerd IPv6
-/// flags: an option string too deep to read that mentions a flag counts, so the hook
-/// errs on the side of not writing daemon.json next to it.
-pub fn find(root: &Path) -> Vec<FlagSource> {
-    let survey = survey(root);
-    let mut all = survey.sources;
-    all.extend(survey.maybe);
-    all
 }
 
 /// True when `argv` runs `program` (by any path).
@@ -303,12 +320,13 @@ pub fn processes(root: &Path) -> Vec<(u32, Vec<String>)> {
 /// Fails when dockerd gets IPv6 settings as flags: with the same settings in daemon.json
 /// it would refuse to start at the restart.
 pub fn refuse_conflicts(root: &Path) -> anyhow::Result<()> {
-    let sources = find(root);
-    if let Some(source) = sources.first() {
+    let conflicts = conflicts(&survey(root), &DockerStarter::find(root));
+    if let Some((source, note)) = conflicts.first() {
         let names: Vec<String> = source.flags.iter().map(|(n, _)| format!("--{n}")).collect();
+        let note = note.as_ref().map(|n| format!(", {n}")).unwrap_or_default();
         return Err(anyhow::anyhow!(ConfigError(format!(
-            "dockerd gets {} as a flag from {}; writing daemon.json too would stop dockerd from \
-             starting. Remove the flag, or use --target prefix-file",
+            "dockerd gets {} as a flag from {}{note}; writing daemon.json too would stop dockerd \
+             from starting. Remove the flag, or use --target prefix-file",
             names.join(" and "),
             source.origin
         ))));

@@ -5,6 +5,14 @@ use super::*;
 use std::fs;
 use std::time::{Duration, Instant};
 
+/// What the hook's refusal counts under `root`, without the notes.
+pub(super) fn find(root: &Path) -> Vec<FlagSource> {
+    conflicts(&survey(root), &DockerStarter::find(root))
+        .into_iter()
+        .map(|(source, _)| source)
+        .collect()
+}
+
 #[test]
 fn finds_ipv6_flags_in_every_spelling() {
     let flags = ipv6_flags([
@@ -179,4 +187,25 @@ fn an_unreadable_option_string_that_mentions_a_flag_may_give_it() {
     assert_eq!(survey.maybe, expected);
     // The hook takes it as a flag source, so it will not write daemon.json next to it.
     assert_eq!(find(r), expected);
+}
+
+#[test]
+fn only_the_conf_files_of_the_drop_in_directory_count() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let dropins = r.join("etc/systemd/system/docker.service.d");
+    fs::create_dir_all(&dropins).unwrap();
+    let text = "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --ipv6\n";
+    fs::write(dropins.join("ipv6.conf.disabled"), text).unwrap();
+    assert!(find(r).is_empty());
+    fs::write(dropins.join("ipv6.conf"), text).unwrap();
+    assert_eq!(
+        origins(&find(r)),
+        ["/etc/systemd/system/docker.service.d/ipv6.conf"]
+    );
+}
+
+/// Where each source is, in order.
+pub(super) fn origins(sources: &[FlagSource]) -> Vec<&str> {
+    sources.iter().map(|s| s.origin.as_str()).collect()
 }

@@ -12,7 +12,7 @@ use crate::settings::Settings;
 
 pub mod facts;
 pub mod gather;
-mod gather_docker;
+pub mod gather_docker;
 pub mod judge;
 mod judge_docker;
 mod judge_engine;
