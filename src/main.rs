@@ -75,15 +75,14 @@ fn entry() -> u8 {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let root = cli.root.clone().unwrap_or_else(|| "/".into());
     // The default configuration belongs to the system under --root; a named one is as given.
-    let config = config_file::load(
-        &cli.config
-            .clone()
-            .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref())),
-        cli.config.is_some(),
-    )
-    .inspect_err(|_| {
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref()));
+    let config = config_file::load(&config_path, cli.config.is_some()).inspect_err(|_| {
         if cli.command.is_none() && !cli.dry_run {
-            on_event::owe_restart_despite_configuration(&root, &Env::from_process());
+            let env = Env::from_process();
+            on_event::owe_restart_despite_configuration(&root, &env, &cli.settings, &config_path);
         }
     })?;
     let settings = cli::merge(cli.settings, config, root, cli.dry_run);
