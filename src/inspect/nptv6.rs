@@ -140,6 +140,51 @@ mod tests {
     }
 
     #[test]
+    fn the_internal_prefix_is_the_setting_else_the_machine_s_ula() {
+        let root = tempfile::tempdir().unwrap();
+        let given = crate::cli::SettingArgs {
+            internal_prefix: Some(net("fd12:3456:789a::/48")),
+            ..Default::default()
+        };
+        let settings =
+            |first| crate::cli::merge(first, Default::default(), root.path().into(), false);
+        assert_eq!(
+            internal_prefix(&settings(given)),
+            net("fd12:3456:789a::/48")
+        );
+        assert_eq!(
+            internal_prefix(&settings(Default::default())),
+            firewall::host_ula(root.path())
+        );
+    }
+
+    #[test]
+    fn bridges_are_read_from_if_inet6_under_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(bridges(root.path()), Ok(Vec::new()));
+        let dir = root.path().join("proc/net");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("if_inet6"),
+            "fd123456789a00000000000000000001 05 40 00 80  docker0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            bridges(root.path()),
+            Ok(vec![BridgeSubnet {
+                interface: "docker0".into(),
+                subnet: net("fd12:3456:789a::/64"),
+            }])
+        );
+        std::fs::remove_file(dir.join("if_inet6")).unwrap();
+        std::fs::create_dir(dir.join("if_inet6")).unwrap();
+        assert_eq!(
+            bridges(root.path()),
+            Err("/proc/net/if_inet6 is not a regular file (a directory)".into())
+        );
+    }
+
+    #[test]
     fn bridges_are_docker0_and_br_with_global_subnets_once_each() {
         let text = "fe800000000000000000000000000001 05 40 20 80  docker0\n\
                     fd123456789a00000000000000000001 05 40 00 80  docker0\n\

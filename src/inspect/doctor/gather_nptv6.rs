@@ -51,3 +51,58 @@ pub fn nft_list_ruleset() -> Result<String, String> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::cli::{SettingArgs, merge};
+    use crate::settings::Target;
+
+    #[test]
+    fn the_ruleset_is_listed_only_when_nft_is_installed() {
+        let root = tempfile::tempdir().unwrap();
+        let given = SettingArgs {
+            target: Some(Target::Nptv6),
+            internal_prefix: Some("fd12:3456:789a::/48".parse().unwrap()),
+            ..SettingArgs::default()
+        };
+        let settings = merge(given, SettingArgs::default(), root.path().into(), false);
+        let asked = Cell::new(0);
+        let list = || {
+            asked.set(asked.get() + 1);
+            Ok("table ip6 nat {\n}\n".to_string())
+        };
+        let facts = nptv6(&settings, &list);
+        assert_eq!(asked.get(), 0);
+        assert!(!facts.nft_installed);
+        assert_eq!(facts.ruleset, None);
+        assert_eq!(facts.record, "/run/docker-ipv6-pd/mapping");
+        assert_eq!(facts.applied, None);
+        let put = |path: &str, text: &str| {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        put("usr/sbin/nft", "");
+        put(
+            "run/docker-ipv6-pd/mapping",
+            "2001:db8:1:100::/56 fd12:3456:789a::/56\n",
+        );
+        let facts = nptv6(&settings, &list);
+        assert_eq!(asked.get(), 1);
+        assert!(facts.nft_installed);
+        assert_eq!(facts.ruleset, Some(Ok("table ip6 nat {\n}\n".to_string())));
+        assert_eq!(facts.internal.to_string(), "fd12:3456:789a::/48");
+        assert_eq!(
+            facts.applied.map(|m| m.to_string()).as_deref(),
+            Some("2001:db8:1:100::/56 fd12:3456:789a::/56")
+        );
+        assert_eq!(facts.bridges, Ok(Vec::new()));
+        // /sbin/nft counts too.
+        std::fs::remove_file(root.path().join("usr/sbin/nft")).unwrap();
+        put("sbin/nft", "");
+        assert!(nptv6(&settings, &list).nft_installed);
+    }
+}
