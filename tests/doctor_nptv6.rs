@@ -102,6 +102,7 @@ fn a_machine_mapped_as_delegated_has_no_problem() {
     assert_eq!(code, Some(0), "{report}");
     for expected in [
         "ok       net.ipv6.conf.all.forwarding=1",
+        "gives default-bridge containers sequential addresses in the /64\n",
         "ok       nft table ip6 docker_ipv6_pd maps 2001:db8:0:100::/60 onto fd12:3456:789a::/60, as delegated\n",
         "ok       no other nft rule translates the delegated prefix\n",
         "ok       /etc/docker/daemon.json wires docker onto fd12:3456:789a::/60: docker0 on fd12:3456:789a::/64, new networks from a pool of /64s\n",

@@ -14,6 +14,7 @@ use crate::inspect::doctor::gather_nptv6::{self, ListRuleset};
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
+use crate::plan::nptv6::LONGEST_MAPPED;
 use crate::plan::target::Contents;
 use crate::settings::{FileKind, Settings, Target, under_root};
 
@@ -30,7 +31,11 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
     Facts {
         setup: Setup {
             kinds: settings.target.files().to_vec(),
-            subnet_size: settings.subnet_size,
+            // Under nptv6 docker0 gets a /64 of the mapped part, whatever --subnet-size says.
+            subnet_size: match settings.target {
+                Target::Nptv6 => LONGEST_MAPPED,
+                _ => settings.subnet_size,
+            },
             prefix_file: settings.prefix_file.display().to_string(),
             daemon_json: settings.daemon_json.display().to_string(),
             nptv6: settings.target == Target::Nptv6,
