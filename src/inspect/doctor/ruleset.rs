@@ -61,8 +61,8 @@ fn as_net(word: &str) -> Option<Ipv6Net> {
 
 /// The first network after the word `keyword`.
 fn net_after(words: &[&str], keyword: &str) -> Option<Ipv6Net> {
-    let at = words.iter().position(|w| *w == keyword)?;
-    words[at + 1..].iter().find_map(|w| as_net(w))
+    let mut after = words.iter().skip_while(|w| **w != keyword).skip(1);
+    after.find_map(|w| as_net(w))
 }
 
 /// The (match, target) networks of our table's rule that does `nat` (`dnat`, `snat`) on
