@@ -111,6 +111,30 @@ pub fn global_addresses(if_inet6: &str) -> Vec<(String, Ipv6Net)> {
         .collect()
 }
 
+/// Settings of `target = nptv6` on the machine at `root`, with the default paths.
+#[cfg(test)]
+pub(crate) fn settings(root: &Path, internal_prefix: Option<Ipv6Net>) -> Settings {
+    use crate::settings::*;
+    Settings {
+        prefix_file: DEFAULT_PREFIX_FILE.into(),
+        subnet_size: DEFAULT_SUBNET_SIZE,
+        service: DEFAULT_SERVICE.into(),
+        init: InitChoice::Auto,
+        target: Target::Nptv6,
+        daemon_json: DEFAULT_DAEMON_JSON.into(),
+        client: Client::Auto,
+        on_loss: OnLoss::Keep,
+        fallback_prefix: None,
+        fallback_nat: FallbackNat::Auto,
+        internal_prefix,
+        post_change_dir: DEFAULT_POST_CHANGE_DIR.into(),
+        post_change_timeout: DEFAULT_POST_CHANGE_TIMEOUT,
+        restart_timeout: DEFAULT_RESTART_TIMEOUT,
+        root: root.into(),
+        dry_run: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,18 +166,10 @@ mod tests {
     #[test]
     fn the_internal_prefix_is_the_setting_else_the_machine_s_ula() {
         let root = tempfile::tempdir().unwrap();
-        let given = crate::cli::SettingArgs {
-            internal_prefix: Some(net("fd12:3456:789a::/48")),
-            ..Default::default()
-        };
-        let settings =
-            |first| crate::cli::merge(first, Default::default(), root.path().into(), false);
+        let given = settings(root.path(), Some(net("fd12:3456:789a::/48")));
+        assert_eq!(internal_prefix(&given), net("fd12:3456:789a::/48"));
         assert_eq!(
-            internal_prefix(&settings(given)),
-            net("fd12:3456:789a::/48")
-        );
-        assert_eq!(
-            internal_prefix(&settings(Default::default())),
+            internal_prefix(&settings(root.path(), None)),
             firewall::host_ula(root.path())
         );
     }

@@ -57,18 +57,12 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use crate::cli::{SettingArgs, merge};
-    use crate::settings::Target;
 
     #[test]
     fn the_ruleset_is_listed_only_when_nft_is_installed() {
         let root = tempfile::tempdir().unwrap();
-        let given = SettingArgs {
-            target: Some(Target::Nptv6),
-            internal_prefix: Some("fd12:3456:789a::/48".parse().unwrap()),
-            ..SettingArgs::default()
-        };
-        let settings = merge(given, SettingArgs::default(), root.path().into(), false);
+        let internal = "fd12:3456:789a::/48".parse().unwrap();
+        let settings = nptv6::settings(root.path(), Some(internal));
         let asked = Cell::new(0);
         let list = || {
             asked.set(asked.get() + 1);
