@@ -16,7 +16,9 @@ use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
 use docker_ipv6_pd::event::prefix::parse_delegated;
 use docker_ipv6_pd::inspect::{doctor, status};
-use docker_ipv6_pd::settings::{Client, FileKind, refuse_unnamed_files_under_root};
+use docker_ipv6_pd::settings::{
+    Client, DEFAULT_CONFIG, FileKind, refuse_unnamed_files_under_root, under_root,
+};
 use docker_ipv6_pd::watch::{self, WatchOptions};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
 
@@ -76,9 +78,15 @@ fn entry() -> u8 {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let root = cli.root.clone().unwrap_or_else(|| "/".into());
+    // The default configuration belongs to the system under --root; a named one is as given.
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| under_root(&root, DEFAULT_CONFIG.as_ref()));
     let config = config_file::load_layer(&root, cli.config.as_deref()).inspect_err(|_| {
         if cli.command.is_none() && !cli.dry_run {
-            on_event::owe_restart_despite_configuration(&root, &Env::from_process());
+            let env = Env::from_process();
+            on_event::owe_restart_despite_configuration(&root, &env, &cli.settings, &config_path);
         }
     })?;
     // Paths in the system's own configuration file are the system's, not the admin's.

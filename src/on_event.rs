@@ -2,10 +2,12 @@
 //! needs, plan, carry the plan out, release the lock, tell the post-change scripts.
 
 use std::io::Write;
+use std::net::Ipv6Addr;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use ipnet::Ipv6Net;
 
 use crate::apply::Runner;
 use crate::apply::atomic_file::{AtomicFile, DirLock};
@@ -15,6 +17,8 @@ use crate::apply::mapping_state::MappingRecord;
 use crate::apply::post_change::{self, Change};
 use crate::apply::state::PendingRecord;
 use crate::bounded_read::{Links, read_regular};
+use crate::cli::{self, SettingArgs};
+use crate::config_file;
 use crate::error::{ConfigError, InputError};
 use crate::event::HookEvent;
 use crate::event::env::Env;
@@ -23,7 +27,7 @@ use crate::log;
 use crate::plan::daemon_json::DaemonJson;
 use crate::plan::decision::Policy;
 use crate::plan::effect::{Effect, Nptv6Now, Plan, SubnetChange, TargetNow, plan, plan_nptv6};
-use crate::plan::nptv6::{LONGEST_MAPPED, MappingRefused};
+use crate::plan::nptv6::{LONGEST_MAPPED, Mapping, MappingRefused, SHORTEST_MAPPED};
 use crate::plan::pending::Pending;
 use crate::plan::target::Contents;
 use crate::settings::{
@@ -81,8 +85,12 @@ pub fn run_event(settings: &Settings, event: &HookEvent) -> Result<()> {
             Ok(())
         }
         // Under nptv6 an unwired daemon.json is found again by the next event, and a failed
-        // nft run must not cost a restart.
-        Err(e) if settings.target == Target::Nptv6 => Err(e),
+        // nft run must not cost a restart. The event's mapping is owed instead: without a
+        // record the next event, even a renewal, applies it.
+        Err(e) if settings.target == Target::Nptv6 => {
+            let _ = mapping_record.clear();
+            Err(e)
+        }
         Err(e) => {
             owe_restart_after_failure(&state, event);
             Err(e)
@@ -163,9 +171,61 @@ fn owe_restart_after_failure(state: &PendingRecord, event: &HookEvent) {
 /// A configuration the run cannot read stops it before it knows its settings; the event's
 /// prefix (read with the default subnet size) is still recorded as owed, so that once the
 /// admin repairs the file, the next event of the prefix, even a renewal, restarts docker.
-pub fn owe_restart_despite_configuration(root: &Path, env: &Env) {
-    if let Ok(event) = HookEvent::read(env, DEFAULT_SUBNET_SIZE, Client::Auto) {
+///
+/// Under `--target nptv6` no restart is owed: every event finds out from daemon.json itself
+/// whether docker's wiring is in place, and wires and restarts when it is not, so an owed
+/// restart would only cost one with nothing about docker changed. What the event owes there
+/// is its mapping: the record of the applied one is forgotten, so that the next event, even
+/// a renewal, applies it. The target is the one `given` on the command line or in the
+/// environment, else that of a `target` line of `config` that reads on its own; when
+/// neither names one, daemon.json wired onto the internal prefix (for any delegated length)
+/// shows nptv6.
+pub fn owe_restart_despite_configuration(
+    root: &Path,
+    env: &Env,
+    given: &SettingArgs,
+    config: &Path,
+) {
+    let Ok(event) = HookEvent::read(env, DEFAULT_SUBNET_SIZE, Client::Auto) else {
+        return;
+    };
+    let bytes = read_regular(config, config_file::MAX_BYTES, Links::Follow)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let readable: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| config_file::parse(line).is_ok())
+        .collect();
+    let file = config_file::parse(&readable.join(&b'\n')).unwrap_or_default();
+    let target = given.target.or(file.target);
+    let settings = cli::merge(given.clone(), file, root.to_path_buf(), false);
+    let wired_for_nptv6 = || {
+        let internal = settings
+            .internal_prefix
+            .unwrap_or_else(|| firewall::host_ula(root));
+        let json = read_regular(&settings.daemon_json, 1 << 20, Links::Follow)
+            .ok()
+            .flatten();
+        let Some(json) = json.and_then(|bytes| DaemonJson::parse(Some(&bytes)).ok()) else {
+            return false;
+        };
+        (SHORTEST_MAPPED..=LONGEST_MAPPED).any(|len| {
+            let any_of_len = Ipv6Net::new(Ipv6Addr::UNSPECIFIED, len).expect("a valid length");
+            Mapping::new(any_of_len, internal)
+                .is_ok_and(|m| json.is_wired_for_nptv6(internal, m.mapped))
+        })
+    };
+    let nptv6 = match target {
+        Some(target) => target == Target::Nptv6,
+        None => wired_for_nptv6(),
+    };
+    if !nptv6 {
         owe_restart_after_failure(&PendingRecord::new(root), &event);
+    } else if event.new.iter().any(|p| !p.withdrawn)
+        && let Err(e) = MappingRecord::new(root).clear()
+    {
+        log::warning(&format!("could not forget the applied mapping: {e:#}"));
     }
 }
 

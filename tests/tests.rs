@@ -12,6 +12,7 @@ mod dhcpcd;
 mod docs;
 mod doctor;
 mod doctor_engine;
+mod doctor_nptv6;
 mod failures;
 mod hook_run;
 mod hostile_events;

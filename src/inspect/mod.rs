@@ -4,5 +4,6 @@
 pub mod docker_flags;
 pub mod doctor;
 pub mod lease_file;
+pub mod nptv6;
 pub mod read;
 pub mod status;

@@ -12,10 +12,14 @@ use crate::inspect::docker_flags;
 use crate::inspect::lease_file::{self, LeasedPrefix};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
 use crate::plan::target::Contents;
-use crate::settings::Settings;
+use crate::settings::{Settings, Target};
 
 #[path = "status_json.rs"]
 mod json;
+#[path = "status_nptv6.rs"]
+mod nptv6;
+
+pub use nptv6::{Bridge, Nptv6Status};
 
 /// Everything status shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,6 +30,9 @@ pub struct Status {
     pub configured: Vec<Configured>,
     /// Each place that gives dockerd IPv6 flags.
     pub docker_flags: Vec<DockerFlags>,
+    /// The mapping and docker's bridges, for `target = nptv6` only (left out of the JSON
+    /// for the other targets).
+    pub nptv6: Option<Nptv6Status>,
     /// What could not be read: files that are not regular files or are too large, option
     /// strings too deep to tell, daemon.json that is not valid. Left out of the JSON when empty.
     pub warnings: Vec<String>,
@@ -64,7 +71,10 @@ pub fn collect(settings: &Settings) -> Status {
     let root = settings.root.as_path();
     let mut status = Status::default();
     let leases = lease_file::survey(root);
-    status.warnings.extend(leases.unreadable);
+    status.warnings.extend(leases.unreadable.iter().cloned());
+    if settings.target == Target::Nptv6 {
+        status.nptv6 = Some(nptv6::collect(settings, &leases, &mut status.warnings));
+    }
     status.delegated = leases
         .prefixes
         .into_iter()
@@ -150,6 +160,9 @@ pub fn render(status: &Status) -> String {
             })
             .collect();
         out += &format!("docker:     {} from {}\n", flags.join(" "), d.source);
+    }
+    if let Some(nptv6) = &status.nptv6 {
+        out += &nptv6::render(nptv6);
     }
     for warning in &status.warnings {
         out += &format!("warning:    {warning}\n");

@@ -4,14 +4,19 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
-use super::{Configured, Delegated, DockerFlags, Status, utc};
+use super::{Bridge, Configured, Delegated, DockerFlags, Nptv6Status, Status, utc};
+use crate::plan::nptv6::Mapping;
 
 impl Serialize for Status {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Status", 4)?;
+        let mut s = serializer.serialize_struct("Status", 5)?;
         s.serialize_field("delegated", &self.delegated)?;
         s.serialize_field("configured", &self.configured)?;
         s.serialize_field("docker_flags", &self.docker_flags)?;
+        match &self.nptv6 {
+            Some(nptv6) => s.serialize_field("nptv6", nptv6)?,
+            None => s.skip_field("nptv6")?,
+        }
         if self.warnings.is_empty() {
             s.skip_field("warnings")?;
         } else {
@@ -68,5 +73,40 @@ impl Serialize for FlagMap<'_> {
             }
         }
         map.end()
+    }
+}
+
+impl Serialize for Nptv6Status {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Nptv6Status", 5)?;
+        s.serialize_field("internal_prefix", &self.internal.to_string())?;
+        let mapping = self.mapping.as_ref();
+        s.serialize_field("public", &mapping.map(|m| m.public.to_string()))?;
+        s.serialize_field("mapped", &mapping.map(|m| m.mapped.to_string()))?;
+        s.serialize_field("applied", &self.applied.as_ref().map(MappingJson))?;
+        s.serialize_field("bridges", &self.bridges)?;
+        s.end()
+    }
+}
+
+/// A mapping as `{"public": ..., "mapped": ...}`.
+struct MappingJson<'a>(&'a Mapping);
+
+impl Serialize for MappingJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Mapping", 2)?;
+        s.serialize_field("public", &self.0.public.to_string())?;
+        s.serialize_field("mapped", &self.0.mapped.to_string())?;
+        s.end()
+    }
+}
+
+impl Serialize for Bridge {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Bridge", 3)?;
+        s.serialize_field("interface", &self.interface)?;
+        s.serialize_field("subnet", &self.subnet.to_string())?;
+        s.serialize_field("public", &self.public.map(|n| n.to_string()))?;
+        s.end()
     }
 }

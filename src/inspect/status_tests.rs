@@ -27,6 +27,7 @@ fn example() -> Status {
                 ("fixed-cidr-v6".into(), Some("2001:db8:0:100::/80".into())),
             ],
         }],
+        nptv6: None,
         warnings: Vec::new(),
     }
 }
@@ -88,4 +89,107 @@ fn utc_formats_known_instants() {
     assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
     assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
     assert_eq!(utc(1_795_670_343), "2026-11-26 05:19:03 UTC");
+}
+
+fn net(s: &str) -> Ipv6Net {
+    s.parse().unwrap()
+}
+
+/// [`example`] under `target = nptv6`: a /56 mapped, docker0 and two networks of docker's.
+fn mapped() -> Status {
+    let mapping =
+        crate::plan::nptv6::Mapping::new(net("2001:db8:1:100::/56"), net("fd12:3456:789a::/48"))
+            .unwrap();
+    let bridge = |interface: &str, subnet: &str, public: Option<&str>| Bridge {
+        interface: interface.into(),
+        subnet: net(subnet),
+        public: public.map(net),
+    };
+    Status {
+        nptv6: Some(Nptv6Status {
+            internal: net("fd12:3456:789a::/48"),
+            mapping: Some(mapping),
+            applied: Some(mapping),
+            bridges: vec![
+                bridge(
+                    "docker0",
+                    "fd12:3456:789a::/64",
+                    Some("2001:db8:1:100::/64"),
+                ),
+                bridge(
+                    "br-1a2b3c4d5e6f",
+                    "fd12:3456:789a:1::/64",
+                    Some("2001:db8:1:101::/64"),
+                ),
+                bridge("br-99", "fd99::/64", None),
+            ],
+        }),
+        ..example()
+    }
+}
+
+#[test]
+fn the_nptv6_json_shape_is_pinned() {
+    let json = serde_json::to_value(mapped()).unwrap();
+    assert_eq!(
+        serde_json::to_string(&json["nptv6"]).unwrap(),
+        concat!(
+            r#"{"internal_prefix":"fd12:3456:789a::/48","public":"2001:db8:1:100::/56","#,
+            r#""mapped":"fd12:3456:789a::/56","#,
+            r#""applied":{"public":"2001:db8:1:100::/56","mapped":"fd12:3456:789a::/56"},"#,
+            r#""bridges":[{"interface":"docker0","subnet":"fd12:3456:789a::/64","public":"2001:db8:1:100::/64"},"#,
+            r#"{"interface":"br-1a2b3c4d5e6f","subnet":"fd12:3456:789a:1::/64","public":"2001:db8:1:101::/64"},"#,
+            r#"{"interface":"br-99","subnet":"fd99::/64","public":null}]}"#
+        )
+    );
+    // After the other fields, before the warnings.
+    let keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["delegated", "configured", "docker_flags", "nptv6"]);
+    let mut nothing = mapped();
+    let inner = nothing.nptv6.as_mut().unwrap();
+    inner.mapping = None;
+    inner.applied = None;
+    inner.bridges.clear();
+    assert_eq!(
+        serde_json::to_string(&serde_json::to_value(&nothing).unwrap()["nptv6"]).unwrap(),
+        r#"{"internal_prefix":"fd12:3456:789a::/48","public":null,"mapped":null,"applied":null,"bridges":[]}"#
+    );
+}
+
+#[test]
+fn the_nptv6_text_lines() {
+    let text = render(&mapped());
+    assert!(
+        text.ends_with(
+            "mapping:    2001:db8:1:100::/56 onto fd12:3456:789a::/56 of internal prefix fd12:3456:789a::/48, applied\n\
+             bridge:     docker0 fd12:3456:789a::/64 is public 2001:db8:1:100::/64\n\
+             bridge:     br-1a2b3c4d5e6f fd12:3456:789a:1::/64 is public 2001:db8:1:101::/64\n\
+             bridge:     br-99 fd99::/64, outside the mapped part: not public\n"
+        ),
+        "{text}"
+    );
+    let mut status = mapped();
+    let inner = status.nptv6.as_mut().unwrap();
+    inner.applied = None;
+    assert!(render(&status).contains(", not applied since boot\n"));
+    let inner = status.nptv6.as_mut().unwrap();
+    inner.applied = crate::plan::nptv6::Mapping::parse("2001:db8:2:200::/56 fd12:3456:789a::/56");
+    assert!(
+        render(&status)
+            .contains(", not applied (applied: 2001:db8:2:200::/56 onto fd12:3456:789a::/56)\n"),
+        "{}",
+        render(&status)
+    );
+    let inner = status.nptv6.as_mut().unwrap();
+    inner.mapping = None;
+    inner.bridges.truncate(1);
+    inner.bridges[0].public = None;
+    assert!(
+        render(&status).ends_with(
+            "mapping:    none (no prefix delegated); docker keeps internal prefix fd12:3456:789a::/48\n\
+             bridge:     docker0 fd12:3456:789a::/64, not mapped\n"
+        ),
+        "{}",
+        render(&status)
+    );
 }

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use crate::inspect::docker_flags::Survey;
 use crate::inspect::lease_file::Leases;
+use crate::inspect::nptv6::BridgeSubnet;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
+use crate::plan::nptv6::Mapping;
 use crate::plan::target::Contents;
 use crate::settings::FileKind;
 
@@ -51,6 +53,26 @@ pub struct Facts {
     pub containers_unreadable: Vec<String>,
     /// docker0's global IPv6 addresses with their prefix length, from /proc/net/if_inet6.
     pub docker0: Vec<ipnet::Ipv6Net>,
+    /// What `target = nptv6` needs besides; `None` for the other targets.
+    pub nptv6: Option<Nptv6Facts>,
+}
+
+/// The mapping of `target = nptv6` as the machine has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nptv6Facts {
+    /// The internal prefix docker lives on.
+    pub internal: ipnet::Ipv6Net,
+    /// The mapping the hook recorded as applied since boot.
+    pub applied: Option<Mapping>,
+    /// Where the record is, as on the system.
+    pub record: String,
+    /// nft's binary exists (/usr/sbin/nft or /sbin/nft).
+    pub nft_installed: bool,
+    /// `nft list ruleset`: not run when nft is not installed; its error when it failed.
+    pub ruleset: Option<Result<String, String>>,
+    /// Docker's bridges with their global IPv6 subnets; why /proc/net/if_inet6 could not
+    /// be read.
+    pub bridges: Result<Vec<BridgeSubnet>, String>,
 }
 
 /// The DHCPv6 clients on the machine and how each is set up.

@@ -10,29 +10,39 @@ use crate::inspect::doctor::facts::{
     DhcpFacts, DhcpcdHooks, Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
 };
 use crate::inspect::doctor::gather_docker;
+use crate::inspect::doctor::gather_nptv6::{self, ListRuleset};
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
+use crate::plan::nptv6::LONGEST_MAPPED;
 use crate::plan::target::Contents;
-use crate::settings::FileKind;
-use crate::settings::{Settings, under_root};
+use crate::settings::{FileKind, Settings, Target, under_root};
 
 /// Looks at everything doctor judges.
 pub fn gather(settings: &Settings) -> Facts {
+    gather_with(settings, &gather_nptv6::nft_list_ruleset)
+}
+
+/// Looks at everything doctor judges, listing the nft ruleset with `list_ruleset`.
+pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
     let root = settings.root.as_path();
     let daemon_json = daemon_json(root, &settings.daemon_json);
     let (containers, containers_unreadable) = gather_docker::containers(root);
     Facts {
         setup: Setup {
             kinds: settings.target.files().to_vec(),
-            subnet_size: settings.subnet_size,
+            // Under nptv6 docker0 gets a /64 of the mapped part, whatever --subnet-size says.
+            subnet_size: match settings.target {
+                Target::Nptv6 => LONGEST_MAPPED,
+                _ => settings.subnet_size,
+            },
             prefix_file: read::on_system(root, &settings.prefix_file)
                 .display()
                 .to_string(),
             daemon_json: read::on_system(root, &settings.daemon_json)
                 .display()
                 .to_string(),
-            nptv6: settings.target == crate::settings::Target::Nptv6,
+            nptv6: settings.target == Target::Nptv6,
         },
         hooks: hooks(root),
         processes: docker_flags::processes(root),
@@ -51,6 +61,8 @@ pub fn gather(settings: &Settings) -> Facts {
         containers,
         containers_unreadable,
         docker0: gather_docker::docker0(root),
+        nptv6: (settings.target == Target::Nptv6)
+            .then(|| gather_nptv6::nptv6(settings, list_ruleset)),
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use ipnet::Ipv6Net;
 
 use crate::inspect::doctor::facts::{Container, DockerUnit};
+use crate::inspect::nptv6::{self, IF_INET6};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
 
 /// Where docker.service may be, the administrator's copy first.
@@ -18,8 +19,6 @@ const UNIT_PATHS: [&str; 3] = [
 const DROP_INS: &str = "/etc/systemd/system/docker.service.d";
 /// One directory per container.
 const CONTAINERS: &str = "/var/lib/docker/containers";
-/// The kernel's list of IPv6 addresses.
-const IF_INET6: &str = "/proc/net/if_inet6";
 
 fn text(root: &Path, path: &Path) -> Found<String> {
     read::system_file(root, path, CONFIG_CAP)
@@ -114,20 +113,10 @@ pub fn docker0(root: &Path) -> Vec<Ipv6Net> {
 /// The global addresses of `interface` in if_inet6's format:
 /// `20010db8000001000000000000000001 05 50 00 80 docker0`.
 pub fn global_addresses(if_inet6: &str, interface: &str) -> Vec<Ipv6Net> {
-    if_inet6
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let [hex, _index, len, scope, _flags, name] = fields[..] else {
-                return None;
-            };
-            if name != interface || scope != "00" || hex.len() != 32 {
-                return None;
-            }
-            let address = u128::from_str_radix(hex, 16).ok()?;
-            let len = u8::from_str_radix(len, 16).ok()?;
-            Ipv6Net::new(address.into(), len).ok()
-        })
+    nptv6::global_addresses(if_inet6)
+        .into_iter()
+        .filter(|(name, _)| name == interface)
+        .map(|(_, address)| address)
         .collect()
 }
 

@@ -6,7 +6,7 @@ use crate::apply::run_parts;
 use crate::inspect::docker_flags;
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::{Facts, HOOKS_DIR};
-use crate::inspect::doctor::{judge_docker, judge_engine};
+use crate::inspect::doctor::{judge_docker, judge_engine, judge_nptv6};
 use crate::inspect::read::Found;
 
 /// Words in a hook that show it writes docker's subnet (the published hook has them all).
@@ -20,7 +20,8 @@ pub const DHCPCD_PD_FIX: &str = "in /etc/dhcpcd.conf add `interface IFACE` with 
 pub const MAKE_IT_REGULAR: &str = "make it a regular file of sensible size, or remove it";
 
 /// Judges every fact, in the order a reader follows the setup: hooks, DHCP client,
-/// sysctls, docker's wiring, the subnets, then what docker itself does with them.
+/// sysctls, docker's wiring, the subnets, what docker itself does with them, then (nptv6)
+/// the mapping.
 pub fn judge(facts: &Facts) -> Report {
     let mut report = Report::default();
     hooks(facts, &mut report);
@@ -29,6 +30,7 @@ pub fn judge(facts: &Facts) -> Report {
     judge_docker::wiring(facts, &mut report);
     judge_docker::subnets(facts, &mut report);
     judge_engine::engine(facts, &mut report);
+    judge_nptv6::mapping(facts, &mut report);
     report
 }
 

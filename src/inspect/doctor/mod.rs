@@ -13,9 +13,12 @@ use crate::settings::Settings;
 pub mod facts;
 pub mod gather;
 pub mod gather_docker;
+pub mod gather_nptv6;
 pub mod judge;
 mod judge_docker;
 mod judge_engine;
+mod judge_nptv6;
+pub mod ruleset;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,3 +111,5 @@ pub fn examine(settings: &Settings) -> Report {
 mod tests;
 #[cfg(test)]
 mod tests_engine;
+#[cfg(test)]
+mod tests_nptv6;

@@ -103,11 +103,12 @@ pub(super) fn healthy() -> Facts {
         containers: Vec::new(),
         containers_unreadable: Vec::new(),
         docker0: Vec::new(),
+        nptv6: None,
     }
 }
 
 /// daemon.json as the only target, holding `json`.
-fn daemon_json_target(facts: &mut Facts, json: &str) {
+pub(super) fn daemon_json_target(facts: &mut Facts, json: &str) {
     let parsed = DaemonJson::parse(Some(json.as_bytes())).unwrap();
     facts.setup.kinds = vec![FileKind::DaemonJson];
     facts.daemon_json = Found::Read(Ok(parsed.clone()));
