@@ -146,7 +146,10 @@ fn a_bad_prefix_is_refused_by_its_variable() {
 #[test]
 fn under_nptv6_a_prefix_too_long_to_map_says_so() {
     let m = Machine::new();
-    let config = format!("target = nptv6\ndaemon-json = {}\n", m.daemon_json().display());
+    let config = format!(
+        "target = nptv6\ndaemon-json = {}\n",
+        m.daemon_json().display()
+    );
     fs::write(&m.config, config).unwrap();
     let out = m.hook_run(&[
         ("DOCKER_IPV6_PD_CLIENT", "networkmanager"),
