@@ -95,7 +95,7 @@ fn networkd_gets_the_drop_in_for_its_network_file_and_the_watch_left_to_enable()
 }
 
 #[test]
-fn networkd_that_does_not_manage_the_uplink_leaves_it_to_the_dhcp_client() {
+fn networkd_leaves_an_uplink_it_does_not_manage_to_the_dhcp_client_and_guesses_no_file() {
     if !can_fake("install: networkd elsewhere") {
         return;
     }
@@ -111,6 +111,23 @@ fn networkd_that_does_not_manage_the_uplink_leaves_it_to_the_dhcp_client() {
     );
     assert_has(&steps, &["DHCP client dhcpcd,\n", "ia_pd 1 -"]);
     assert_lacks(&steps, &["systemd-networkd", "docker-ipv6-pd-watch"]);
+
+    // No route names the uplink: networkd may well manage it, and the file is a placeholder.
+    let (steps, _) = install_on(
+        &FakeMachine {
+            systemd: true,
+            active: &["systemd-networkd"],
+            ..FakeMachine::default()
+        },
+        "",
+    );
+    assert_has(
+        &steps,
+        &[
+            "for IFACE (`networkctl status IFACE`\n   names it): /etc/systemd/network/FILE.network.d/50-docker-ipv6-pd.conf.",
+            "     systemctl enable --now docker-ipv6-pd-watch\n",
+        ],
+    );
 }
 
 #[test]
