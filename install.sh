@@ -1,6 +1,7 @@
 #!/bin/sh
-# install.sh: builds docker-ipv6-pd and installs the binary, its dhclient and dhcpcd shims and
-# the dhclient units, then prints the steps left for this machine; `--uninstall` takes away
+# install.sh: builds docker-ipv6-pd and installs the binary, its dhclient and dhcpcd shims, the
+# dhclient units, the systemd-networkd watch unit and the NetworkManager dispatcher script, then
+# prints the steps left for this machine; `--uninstall` takes away
 # everything of ours again (files, enabled units, state, the nft table), keeping only a
 # configuration the admin edited, and puts back an enter hook, such as the published one, that
 # the install had set aside. Run it as often as you like: it converges on the same result.
@@ -67,6 +68,12 @@ hook=/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 # A name with a dot: run-parts --list ignores it, so the set-aside enter hook never runs.
 saved_hook=$hook.replaced-by-docker-ipv6-pd
 unit=/etc/systemd/system/dhclient6-pd@.service
+# systemd-networkd runs no hooks: this unit runs `docker-ipv6-pd watch`. Installed, never
+# enabled here: its first read is a new prefix, which restarts docker once.
+watch_unit=/etc/systemd/system/docker-ipv6-pd-watch.service
+watch_unit_name=docker-ipv6-pd-watch.service
+# NetworkManager executes the scripts in dispatcher.d that root owns and only root may write.
+nm_dispatcher=/etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd
 # dhcpcd's hook directory moved between releases: /usr/lib/dhcpcd/dhcpcd-hooks (Debian 12,
 # 13), /usr/libexec/dhcpcd-hooks (Debian 14). dhcpcd-run-hooks names the one it reads.
 dhcpcd_hook_dirs="/usr/lib/dhcpcd/dhcpcd-hooks /usr/libexec/dhcpcd-hooks"
@@ -163,6 +170,15 @@ install_files() {
 
     install -D -m 0644 "$repo/hooks/dhclient6-pd@.service" "$dest$unit"
     say "installed $unit"
+    sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/docker-ipv6-pd-watch.service" >"$tmp"
+    install -D -m 0644 "$tmp" "$dest$watch_unit"
+    say "installed $watch_unit (systemd-networkd; not enabled)"
+    # The dispatcher only where NetworkManager is (always when staging).
+    if [ -n "$dest" ] || [ -d /etc/NetworkManager ]; then
+        sed "s|/usr/local/sbin/docker-ipv6-pd|$bin_path|g" "$repo/hooks/networkmanager-dispatcher" >"$tmp"
+        install -D -m 0755 "$tmp" "$dest$nm_dispatcher"
+        say "installed $nm_dispatcher (NetworkManager)"
+    fi
     for example in "$repo"/hooks/examples/post-change.d/*; do
         install -D -m 0755 "$example" "$dest$examples/$(basename "$example")"
     done

@@ -1,13 +1,15 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2154 # bin_path, config, sysctl_file, wiring and the like: set by install.sh
 # next-steps.sh: sourced by install.sh. Looks at the machine (its uplink, init system, Docker
-# version, the DHCP clients installed, ifupdown and dhcpcd configuration) and prints the steps
+# version, the DHCP clients installed, ifupdown and dhcpcd configuration, whether
+# systemd-networkd or NetworkManager manages the network) and prints the steps
 # left to the admin for exactly that machine. Reads only; every command it runs is looked up on
 # PATH, so tests fake the machine with stub commands.
 
 # probe_machine: sets uplink, uplink_from, docker_version, docker_major, has_dhclient,
 # has_dhcpcd, ifupdown_stanza (the file with `iface UPLINK inet6 dhcp`), ifupdown_pd (set when
-# that file also asks for a prefix) and dhcpcd_pd (set when /etc/dhcpcd.conf has ia_pd).
+# that file also asks for a prefix), dhcpcd_pd (set when /etc/dhcpcd.conf has ia_pd) and what
+# probe_network_managers sets.
 probe_machine() {
     uplink=IFACE
     uplink_from=
@@ -49,6 +51,44 @@ probe_machine() {
     done
     dhcpcd_pd=
     ! grep -Eq '^[[:space:]]*ia_pd([[:space:]]|$)' /etc/dhcpcd.conf 2>/dev/null || dhcpcd_pd=1
+    probe_network_managers
+}
+
+# probe_network_managers: sets networkd (set when an active systemd-networkd manages the uplink,
+# or may: no uplink known), networkd_file (the .network file it uses for the uplink, if it
+# says), nm (the same for NetworkManager) and nm_version (what `NetworkManager --version` says).
+probe_network_managers() {
+    networkd=
+    networkd_file=
+    nm=
+    nm_version=
+    systemd_running || return 0
+    if systemctl is-active --quiet systemd-networkd 2>/dev/null; then
+        if [ "$uplink" != IFACE ] && command -v networkctl >/dev/null 2>&1; then
+            networkd_file=$(networkctl status "$uplink" --no-pager 2>/dev/null |
+                sed -n 's/^[[:space:]]*Network File: \(\/[^[:space:]]*\.network\)$/\1/p' | head -n 1)
+        fi
+        # A known uplink that networkd names no .network file for is not networkd's.
+        [ -z "$networkd_file" ] && [ "$uplink" != IFACE ] || networkd=1
+    fi
+    if systemctl is-active --quiet NetworkManager 2>/dev/null; then
+        nm=1
+        if [ "$uplink" != IFACE ] && command -v nmcli >/dev/null 2>&1 &&
+            nmcli -g GENERAL.STATE device show "$uplink" 2>/dev/null | grep -q unmanaged; then
+            nm=
+        fi
+        nm_version=$(NetworkManager --version 2>/dev/null |
+            sed -n 's/^\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -n 1)
+    fi
+}
+
+# nm_hands_prefixes: true unless the NetworkManager found is older than 1.44, the first to put
+# the delegated prefix in its dispatcher scripts' environment.
+nm_hands_prefixes() {
+    [ -n "$nm_version" ] || return 0
+    major=${nm_version%%.*}
+    minor=${nm_version#*.}
+    [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -ge 44 ]; }
 }
 
 # docker_27_or_later: true when the Docker found here masquerades and filters IPv6 by default.
@@ -119,7 +159,58 @@ dhcpcd_step() {
 EOF
 }
 
+# networkd_step: the [DHCPv6] drop-in for the uplink's .network file, and the watch.
+networkd_step() {
+    if [ -n "$networkd_file" ]; then
+        where="in /etc/systemd/network/${networkd_file##*/}.d/50-docker-ipv6-pd.conf, a drop-in for
+   $networkd_file, the file networkd uses for $uplink"
+    else
+        where="in a drop-in for the .network file networkd uses for $uplink (\`networkctl status $uplink\`
+   names it): /etc/systemd/network/FILE.network.d/50-docker-ipv6-pd.conf"
+    fi
+    step "Ask systemd-networkd for a prefix on $uplink: put"
+    cat <<EOF
+     [DHCPv6]
+     WithoutRA=solicit
+     UseDelegatedPrefix=yes
+     PrefixDelegationHint=::/56
+   $where. That
+   file must start DHCPv6 (DHCP=ipv6 or DHCP=yes; netplan: dhcp6: true). Then run
+     networkctl reload
+EOF
+    step "Follow networkd's prefix, now and at every boot (its first read restarts docker once):"
+    cat <<EOF
+     systemctl enable --now docker-ipv6-pd-watch
+   (Where several links get a prefix: \`systemctl edit docker-ipv6-pd-watch\`, with the lines
+   ExecStart= and ExecStart=$bin_path watch --client networkd --uplink $uplink)
+EOF
+}
+
+# nm_step: the shared connection NetworkManager asks for a prefix for; the dispatcher does the rest.
+nm_step() {
+    step "NetworkManager${nm_version:+ $nm_version} manages the network: it asks for a prefix on $uplink only for a"
+    cat <<EOF
+   connection with ipv6.method shared (a downstream port's: nmcli connection modify LAN
+   ipv6.method shared). $nm_dispatcher then runs docker-ipv6-pd
+   at every dhcp6-change, up and down of $uplink (NetworkManager 1.44 and later).
+EOF
+}
+
 client_step() {
+    if [ -n "$networkd" ] && [ -n "$nm" ]; then
+        printf '   systemd-networkd and NetworkManager both run: follow the steps of the one managing %s.\n' "$uplink"
+    fi
+    [ -z "$networkd" ] || networkd_step
+    if [ -n "$nm" ] && nm_hands_prefixes; then
+        nm_step
+    elif [ -n "$nm" ]; then
+        step "NetworkManager $nm_version manages the network, and hands its dispatcher scripts no prefix"
+        cat <<EOF
+   before 1.44: leave $uplink to dhclient or dhcpcd (\`nmcli device set $uplink managed no\`).
+EOF
+        nm=
+    fi
+    [ -z "$networkd$nm" ] || return 0
     if [ -n "$has_dhclient" ] && [ -n "$has_dhcpcd" ]; then
         printf '   dhclient and dhcpcd are both installed: use one of them on %s.\n' "$uplink"
     fi
@@ -128,10 +219,6 @@ client_step() {
     if [ -z "$has_dhclient" ] && [ -z "$has_dhcpcd" ]; then
         step "No DHCPv6 client is installed: install isc-dhcp-client (Debian 12, 13) or dhcpcd-base"
         echo "   (Debian 13, 14), then run ./install.sh again for the exact steps."
-    fi
-    if [ -d /run/NetworkManager ] || [ -e /run/systemd/netif/state ]; then
-        echo "   NetworkManager and systemd-networkd are not supported yet (they run no hook with the"
-        echo "   prefix): leave $uplink to dhclient or dhcpcd, unmanaged by them."
     fi
 }
 
@@ -189,6 +276,8 @@ next_steps() {
     clients=
     [ -z "$has_dhclient" ] || clients=dhclient
     [ -z "$has_dhcpcd" ] || clients="${clients:+$clients and }dhcpcd"
+    [ -z "$networkd" ] || clients="${clients:+$clients, }systemd-networkd"
+    [ -z "$nm" ] || clients="${clients:+$clients, }NetworkManager"
     step_number=0
     echo
     printf 'Next steps for this machine: %s, Docker %s, DHCP client %s,\n' \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test-deb-in-root.sh: run by test-deb.sh inside one release's root (enter-root.sh: a pivoted,
 # throwaway overlay of the tree; /e2e holds tests/e2e/releases). Installs the package, runs
-# the binary, checks where the dhcpcd shim landed and that nothing restarted docker, purges
-# the package and checks it left nothing and dpkg printed no warning.
+# the binary, checks where the dhcpcd shim landed, the networkd watch unit and the
+# NetworkManager dispatcher, and that nothing restarted or enabled anything, purges the package
+# and checks it left nothing and dpkg printed no warning.
 # Usage: test-deb-in-root.sh PACKAGE.deb
 set -euo pipefail
 deb=$1
@@ -65,6 +66,15 @@ grep -qx "    $bin --client dhcpcd" "$read_dir/62-docker-ipv6-pd" ||
     fail "no dhcpcd shim calling $bin in $read_dir, where $run_hooks reads hooks"
 ok "the dhcpcd shim is in $read_dir, which $run_hooks reads"
 [ -f /usr/lib/systemd/system/dhclient6-pd@.service ] || fail "no dhclient6-pd@.service unit"
+watch=/usr/lib/systemd/system/docker-ipv6-pd-watch.service
+grep -qx "ExecStart=$bin watch --client networkd" "$watch" || fail "$watch does not run $bin watch"
+# Enabling is the admin's step: the watch's first read restarts docker.
+[ -z "$(find /etc/systemd -name docker-ipv6-pd-watch.service 2>/dev/null)" ] || fail "the watch was enabled"
+dispatcher=/etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd
+# NetworkManager executes only root's scripts that no one else may write.
+[ "$(stat -c '%U %a' "$dispatcher")" = "root 755" ] || fail "$dispatcher is $(stat -c '%U %a' "$dispatcher")"
+grep -qx "exec $bin --client networkmanager" "$dispatcher" || fail "$dispatcher does not call $bin"
+ok "the watch unit (not enabled) and the NetworkManager dispatcher (root's, 0755) call $bin"
 
 dpkg_clean -P docker-ipv6-pd
 dpkg -s docker-ipv6-pd >/dev/null 2>&1 && fail "still known to dpkg after dpkg -P"

@@ -4,7 +4,8 @@
 # builds or reuses it) runs packaging/test-deb-in-root.sh, through enter-root.sh: pivot_root
 # onto a throwaway overlay of the tree, so neither the cached tree nor this machine keeps
 # anything. There it installs the package (dpkg -i), runs the binary, checks the dhcpcd shim is
-# where that release's dhcpcd-run-hooks reads hooks and that nothing restarted docker, purges it
+# where that release's dhcpcd-run-hooks reads hooks, that the networkd watch unit and the
+# NetworkManager dispatcher call /usr/sbin, and that nothing restarted docker, purges it
 # (dpkg -P) and checks that nothing is left and dpkg warned about nothing. Starts no network
 # namespace and no dockerd.
 # Usage: packaging/test-deb.sh target/debian/X.deb [SUITE...]   (default: bookworm trixie forky)
@@ -17,9 +18,11 @@ suites=("$@")
 packaging=$(cd "$(dirname "$0")" && pwd)
 releases=$packaging/../tests/e2e/releases
 
-expected='./etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
+expected='./etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd
+./etc/dhcp/dhclient-enter-hooks.d/docker-ipv6
 ./usr/lib/dhcpcd/dhcpcd-hooks/62-docker-ipv6-pd
 ./usr/lib/systemd/system/dhclient6-pd@.service
+./usr/lib/systemd/system/docker-ipv6-pd-watch.service
 ./usr/libexec/dhcpcd-hooks/62-docker-ipv6-pd
 ./usr/sbin/docker-ipv6-pd
 ./usr/share/bash-completion/completions/docker-ipv6-pd
@@ -35,9 +38,13 @@ if [ "$files" != "$expected" ]; then
     echo "FAIL: file list differs:"; diff <(echo "$expected") <(echo "$files") || true; exit 1
 fi
 echo "ok: file list ($(echo "$files" | wc -l) files)"
-conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
-[ "$conffiles" = /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6 ] || { echo "FAIL: conffiles: $conffiles"; exit 1; }
-echo "ok: the dhclient shim is the only conffile"
+# Every file in /etc is a conffile (Debian policy): an admin's edit survives an upgrade, and
+# dpkg -P removes them. The two shims there are rarely edited, but are treated alike.
+conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | sort)
+expected_conffiles='/etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd
+/etc/dhcp/dhclient-enter-hooks.d/docker-ipv6'
+[ "$conffiles" = "$expected_conffiles" ] || { echo "FAIL: conffiles: $conffiles"; exit 1; }
+echo "ok: the dhclient shim and the NetworkManager dispatcher are the conffiles"
 scripts=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'preinst|postinst|prerm|postrm' || true)
 [ -z "$scripts" ] || { echo "FAIL: maintainer scripts present: $scripts"; exit 1; }
 echo "ok: no maintainer scripts, so installing or removing never restarts docker"

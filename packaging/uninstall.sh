@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2154 # dest, unit, config and the like: set by install.sh
 # uninstall.sh: sourced by install.sh, whose --uninstall it carries out: it stops and disables
-# every dhclient6-pd@ instance, removes what install.sh installed, the hook's state, our nft
+# every dhclient6-pd@ instance and the networkd watch, removes what install.sh installed, the hook's state, our nft
 # table and the sysctl file, and names what it keeps (only a configuration the admin edited,
 # and docker's own configuration).
 
@@ -30,11 +30,34 @@ stop_units() {
         fi
         rm -f "$dest"/etc/systemd/system/*.wants/"$name"
     done
+    stop_watch
     for file in "$dest"/var/lib/dhcp/dhclient6-pd.*.leases "$dest"/run/dhclient6-pd.*.pid; do
         [ -e "$file" ] || continue
         rm -f "$file"
         say "removed ${file#"$dest"}"
     done
+}
+
+# stop_watch: stops and disables the networkd watch when it is enabled or running.
+stop_watch() {
+    enabled=
+    for link in "$dest"/etc/systemd/system/*.wants/"$watch_unit_name"; do
+        [ -L "$link" ] || [ -e "$link" ] || continue
+        enabled=1
+    done
+    running=
+    if systemd_running && systemctl is-active --quiet "$watch_unit_name" 2>/dev/null; then
+        running=1
+    fi
+    [ -n "$enabled$running" ] || return 0
+    if systemd_running; then
+        systemctl disable --now "$watch_unit_name" >/dev/null 2>&1 ||
+            say "warning: systemctl disable --now $watch_unit_name failed"
+        say "stopped and disabled $watch_unit_name"
+    else
+        say "disabled $watch_unit_name"
+    fi
+    rm -f "$dest"/etc/systemd/system/*.wants/"$watch_unit_name"
 }
 
 uninstall_files() {
@@ -58,6 +81,14 @@ uninstall_files() {
     done
     rm -f "$dest$unit"
     say "removed $unit"
+    if ours "$dest$watch_unit"; then
+        rm -f "$dest$watch_unit"
+        say "removed $watch_unit"
+    fi
+    if ours "$dest$nm_dispatcher"; then
+        rm -f "$dest$nm_dispatcher"
+        say "removed $nm_dispatcher"
+    fi
     rm -rf "$dest$examples"
     rmdir "$dest$prefix/share/doc/docker-ipv6-pd/examples" "$dest$prefix/share/doc/docker-ipv6-pd" 2>/dev/null || true
     if ours "$dest$upstart_job"; then

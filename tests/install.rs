@@ -10,11 +10,13 @@ use std::process::{Command, Output};
 use crate::util::*;
 
 pub(crate) mod fake_machine;
+mod network_managers;
 mod next_steps;
 mod uninstall;
 
 use fake_machine::{FakeMachine, INSTALL, can_fake};
 
+/// install.sh staged under `dest` (DESTDIR) with `args`.
 fn install(dest: &Path, args: &[&str]) -> Output {
     Command::new("sh")
         .arg(INSTALL)
@@ -74,8 +76,10 @@ fn installs_binary_shim_and_unit_and_uninstalls_them() {
     assert_eq!(
         files,
         [
+            "etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd",
             "etc/dhcp/dhclient-enter-hooks.d/docker-ipv6",
             "etc/systemd/system/dhclient6-pd@.service",
+            "etc/systemd/system/docker-ipv6-pd-watch.service",
             "opt/pd/sbin/docker-ipv6-pd",
             "opt/pd/share/bash-completion/completions/docker-ipv6-pd",
             "opt/pd/share/doc/docker-ipv6-pd/examples/post-change.d/ndppd",

@@ -17,6 +17,9 @@ const THIS_FILE: &str = include_str!("readme.rs");
 enum RunBy {
     /// A test in this file, by name: it runs the command and compares what it prints.
     Test(&'static str),
+    /// A test in another file of this suite: (file, test name, the text in that file that
+    /// runs the command, such as its arguments).
+    TestIn(&'static str, &'static str, &'static str),
     /// Scripts CI runs (`.ci/run` runs tests/run.sh), each with the text in it that runs a
     /// part of the command.
     Scripts(&'static [(&'static str, &'static str)]),
@@ -38,6 +41,22 @@ const COMMANDS: &[(&str, RunBy)] = &[
             ),
             ("packaging/test-deb-in-root.sh", "dpkg_clean -i \"$deb\""),
         ]),
+    ),
+    (
+        "docker-ipv6-pd --dry-run watch --once",
+        RunBy::TestIn(
+            "tests/watch.rs",
+            "dry_run_prints_the_plan_and_changes_nothing",
+            r#".args(["--dry-run", "watch", "--once"])"#,
+        ),
+    ),
+    (
+        "docker-ipv6-pd watch --once",
+        RunBy::TestIn(
+            "tests/watch.rs",
+            "a_first_lease_writes_the_subnet_and_restarts_docker_once",
+            r#".args(["watch", "--once"])"#,
+        ),
     ),
     (
         "docker-ipv6-pd doctor",
@@ -113,6 +132,14 @@ fn every_command_in_a_readme_code_block_is_run_by_a_test_or_ci() {
                 THIS_FILE.contains(&format!("fn {name}()")),
                 "{command}: no test {name}"
             ),
+            RunBy::TestIn(file, name, runs) => {
+                let body = fs::read_to_string(repo.join(file)).unwrap();
+                assert!(
+                    body.contains(&format!("fn {name}()")),
+                    "{command}: no test {name} in {file}"
+                );
+                assert!(body.contains(runs), "{command}: {file} lacks {runs:?}");
+            }
             RunBy::Scripts(parts) => {
                 for (script, text) in *parts {
                     let body = fs::read_to_string(repo.join(script)).unwrap();

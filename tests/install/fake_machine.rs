@@ -1,6 +1,6 @@
 //! A throwaway machine for install.sh: an overlay of / entered by chroot in a private mount
 //! namespace, where every tool install.sh probes or calls (ip, dockerd, dhclient, dhcpcd,
-//! systemctl, sysctl, nft) is a stub that logs its call, and /run/systemd/system exists only
+//! systemctl, networkctl, nmcli, NetworkManager, sysctl, nft) is a stub that logs its call, and /run/systemd/system exists only
 //! when the machine runs systemd. After the run, the overlay's upper layer tells exactly which
 //! files were left changed.
 
@@ -25,6 +25,12 @@ pub struct FakeMachine {
     pub dhcpcd: bool,
     /// Units `systemctl list-units 'dhclient6-pd@*'` reports, one line each.
     pub running_units: &'static str,
+    /// Units `systemctl is-active` finds active (`systemd-networkd`, `NetworkManager`, ...).
+    pub active: &'static [&'static str],
+    /// The .network file `networkctl status IFACE` names (systemd-networkd manages IFACE).
+    pub network_file: Option<&'static str>,
+    /// What `NetworkManager --version` prints (`nmcli` reports every device connected).
+    pub network_manager: Option<&'static str>,
     /// Whether `nft list table ip6 docker_ipv6_pd` finds our table.
     pub nft_table: bool,
     /// Files to plant before the run: (path, contents).
@@ -50,6 +56,9 @@ const STUBBED: &[&str] = &[
     "dhclient",
     "dhcpcd",
     "systemctl",
+    "networkctl",
+    "nmcli",
+    "NetworkManager",
     "sysctl",
     "nft",
 ];
@@ -70,7 +79,7 @@ impl FakeMachine {
                 "for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do rm -f \"$d/{tool}\"; done\n"
             );
         }
-        sh += "rm -rf /run/systemd /run/NetworkManager /etc/network /etc/dhcpcd.conf /etc/init \
+        sh += "rm -rf /run/systemd /run/NetworkManager /etc/NetworkManager /etc/network /etc/dhcpcd.conf /etc/init \
                /etc/docker-ipv6-pd /etc/sysctl.d/60-docker-ipv6-pd.conf /etc/docker /etc/default/docker /var/lib/docker-ipv6-pd \
                /run/docker-ipv6-pd\nmkdir -p /tmp/stubs\n: >/tmp/calls\n";
         if self.systemd {
@@ -100,10 +109,23 @@ impl FakeMachine {
         sh += &stub(
             "systemctl",
             &format!(
-                "[ \"$1\" != list-units ] || printf '%s' '{}'",
-                self.running_units
+                "for unit; do :; done\ncase \"$1\" in\nlist-units) printf '%s' '{}' ;;\nis-active) case ' {} ' in *\" $unit \"*) ;; *) exit 3 ;; esac ;;\nesac",
+                self.running_units,
+                self.active.join(" ")
             ),
         );
+        if let Some(file) = self.network_file {
+            sh += &stub(
+                "networkctl",
+                &format!("echo \"● 2: $2\"\necho '     Network File: {file}'"),
+            );
+        } else {
+            sh += &stub("networkctl", "echo '     Network File: n/a'");
+        }
+        if let Some(version) = self.network_manager {
+            sh += &stub("NetworkManager", &format!("echo '{version}'"));
+            sh += &stub("nmcli", "echo '100 (connected)'");
+        }
         sh += &stub("sysctl", "");
         sh += &stub(
             "nft",

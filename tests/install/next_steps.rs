@@ -206,10 +206,8 @@ fn dhcpcd_that_already_asks_for_a_prefix_and_both_clients_at_once() {
         "{steps}"
     );
     assert!(!steps.contains("ipv6rs"), "{steps}");
-    assert!(
-        steps.contains("   NetworkManager and systemd-networkd are not supported yet (they run no hook with the\n   prefix): leave enp1s0 to dhclient or dhcpcd, unmanaged by them.\n"),
-        "{steps}"
-    );
+    // A pid file left in /run is no NetworkManager that runs: the DHCP clients' steps stand.
+    assert!(!steps.contains("NetworkManager"), "{steps}");
 }
 
 #[test]
