@@ -151,6 +151,30 @@ mod tests {
     }
 
     #[test]
+    fn nft_s_own_listing_is_read() {
+        // `nft list ruleset` (nft 1.0.6) after loading our script: it drops the `ip6` before
+        // `prefix to` and puts a blank line between chains.
+        let listed = "table ip6 docker_ipv6_pd {\n\
+             \tchain prerouting {\n\
+             \t\ttype nat hook prerouting priority dstnat - 1; policy accept;\n\
+             \t\tip6 daddr 2001:db8:1:100::/56 dnat prefix to fd12:3456:789a::/56\n\
+             \t}\n\
+             \n\
+             \tchain postrouting {\n\
+             \t\ttype nat hook postrouting priority srcnat - 1; policy accept;\n\
+             \t\tip6 saddr fd12:3456:789a::/56 snat prefix to 2001:db8:1:100::/56\n\
+             \t}\n\
+             }\n";
+        assert_eq!(
+            our_table(listed),
+            OurTable::Maps(Mapping {
+                public: net("2001:db8:1:100::/56"),
+                mapped: net("fd12:3456:789a::/56"),
+            })
+        );
+    }
+
+    #[test]
     fn foreign_nat_rules_naming_the_prefix_are_found_ours_and_others_are_not() {
         let delegated = [net("2001:db8:1:100::/56")];
         assert!(foreign_nat(RULESET, &delegated).is_empty());
