@@ -136,14 +136,16 @@ fn plan_under_lock(
             on_loss: settings.on_loss,
             pending,
         };
-        return plan_nptv6(event, &now).map_err(|refused| match refused {
-            MappingRefused::InternalTooLong { .. } => ConfigError(refused.to_string()).into(),
-            MappingRefused::DelegatedTooLong(_) => anyhow::anyhow!(InputError::new(
-                "the delegated prefix",
-                b"",
-                refused.to_string()
-            )),
-        });
+        return plan_nptv6(event, &now, firewall::nft_table_exists).map_err(
+            |refused| match refused {
+                MappingRefused::InternalTooLong { .. } => ConfigError(refused.to_string()).into(),
+                MappingRefused::DelegatedTooLong(_) => anyhow::anyhow!(InputError::new(
+                    "the delegated prefix",
+                    b"",
+                    refused.to_string()
+                )),
+            },
+        );
     }
     let policy = policy(settings, event, &targets)?;
     Ok(plan(event, &targets, &policy, pending))
