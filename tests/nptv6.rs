@@ -12,6 +12,8 @@ const P56_NEXT: &str = "2001:db8:2:200::/56";
 
 #[path = "nptv6_heal.rs"]
 mod heal;
+#[path = "nptv6_scripts.rs"]
+mod scripts;
 
 /// A machine with `--target nptv6`, a fake nft and a post-change script that logs the
 /// mapping it is told. The fake nft logs each script to `nft.log` and each `list` to

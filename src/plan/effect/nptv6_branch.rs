@@ -154,6 +154,7 @@ pub fn plan_nptv6(
         prefix,
         reason: event.reason.clone(),
         mapping: Some(mapping),
+        old_mapping: now.applied,
     });
     Ok(Plan {
         decision,
@@ -223,6 +224,7 @@ fn plan_loss(event: &HookEvent, now: &Nptv6Now, reason: &str) -> Result<Plan, Ma
             prefix,
             reason: event.reason.clone(),
             mapping: None,
+            old_mapping: now.applied,
         }),
     })
 }

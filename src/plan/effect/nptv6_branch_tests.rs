@@ -123,6 +123,7 @@ fn a_renumbering_of_the_same_length_only_swaps_the_mapping() {
         net("2001:db8:2:200::/64")
     );
     assert_eq!(change.old_subnet, change.subnet);
+    assert_eq!(change.old_mapping, Some(mapping(P56)));
 }
 
 #[test]
