@@ -1,5 +1,6 @@
 //! The effects of each kind of event under `--target nptv6`: docker restarts only when its
-//! wiring changes, the mapping is applied only when it differs from the one in place.
+//! wiring changes, the mapping is applied only when it differs from the one in place or the
+//! kernel lost our table.
 
 use std::path::Path;
 
