@@ -80,7 +80,11 @@ pub fn run_event(settings: &Settings, event: &HookEvent) -> Result<()> {
         Ok(plan) => {
             if let Some(change) = &plan.change {
                 let timeout = Duration::from_secs(settings.post_change_timeout);
-                post_change::run_all(&settings.post_change_dir, &script_change(change), timeout);
+                post_change::run_all(
+                    &settings.post_change_dir,
+                    &script_change(settings, change),
+                    timeout,
+                );
             }
             Ok(())
         }
@@ -136,14 +140,16 @@ fn plan_under_lock(
             on_loss: settings.on_loss,
             pending,
         };
-        return plan_nptv6(event, &now).map_err(|refused| match refused {
-            MappingRefused::InternalTooLong { .. } => ConfigError(refused.to_string()).into(),
-            MappingRefused::DelegatedTooLong(_) => anyhow::anyhow!(InputError::new(
-                "the delegated prefix",
-                b"",
-                refused.to_string()
-            )),
-        });
+        return plan_nptv6(event, &now, firewall::nft_table_exists).map_err(
+            |refused| match refused {
+                MappingRefused::InternalTooLong { .. } => ConfigError(refused.to_string()).into(),
+                MappingRefused::DelegatedTooLong(_) => anyhow::anyhow!(InputError::new(
+                    "the delegated prefix",
+                    b"",
+                    refused.to_string()
+                )),
+            },
+        );
     }
     let policy = policy(settings, event, &targets)?;
     Ok(plan(event, &targets, &policy, pending))
@@ -230,26 +236,8 @@ pub fn owe_restart_despite_configuration(
 }
 
 /// What the post-change scripts are told.
-fn script_change(change: &SubnetChange) -> Change {
-    let show = |n: Option<ipnet::Ipv6Net>| n.map(|n| n.to_string()).unwrap_or_default();
-    Change {
-        subnet: show(change.subnet),
-        old_subnet: show(change.old_subnet),
-        prefix: change.prefix.to_string(),
-        reason: change.reason.clone(),
-        mapping: change
-            .mapping
-            .map(|m| {
-                vec![
-                    ("DOCKER_IPV6_PD_MAPPED", m.mapped.to_string()),
-                    (
-                        "DOCKER_IPV6_PD_PUBLIC_SUBNET",
-                        m.public_subnet().to_string(),
-                    ),
-                ]
-            })
-            .unwrap_or_default(),
-    }
+fn script_change(settings: &Settings, change: &SubnetChange) -> Change {
+    Change::of(change, settings.target == Target::Nptv6)
 }
 
 /// The loss policy, with the fallback subnet when it may be in use, and whether it needs our
@@ -373,7 +361,7 @@ fn dry_run_report(settings: &Settings, plan: &Plan) -> String {
         out += "would not restart docker\n";
     }
     if let Some(change) = &plan.change {
-        let change = script_change(change);
+        let change = script_change(settings, change);
         out += &format!(
             "then, with the lock released, would run the post-change scripts in {} with \
              DOCKER_IPV6_PD_SUBNET={} DOCKER_IPV6_PD_OLD_SUBNET={} DOCKER_IPV6_PD_PREFIX={}\n",

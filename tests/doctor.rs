@@ -38,6 +38,12 @@ pub(crate) fn healthy() -> Machine {
         "proc/200/cmdline",
         b"/usr/bin/dockerd\0--ipv6\0--fixed-cidr-v6=2001:0db8:0000:0100:0000:0000:0000:0000/80\0",
     );
+    // Doctor and dockerd in one mount namespace, as on a host without containers.
+    for pid in ["self", "200"] {
+        let ns = m.dir.path().join(format!("proc/{pid}/ns"));
+        fs::create_dir_all(&ns).unwrap();
+        std::os::unix::fs::symlink("mnt:[4026531841]", ns.join("mnt")).unwrap();
+    }
     m.put("var/lib/dpkg/status", DPKG_28.as_bytes());
     m.put("etc/docker/daemon.json", ROUTED.as_bytes());
     m.put("sbin/dhclient", b"");

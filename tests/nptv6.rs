@@ -10,18 +10,33 @@ const INTERNAL: &str = "fd12:3456:789a::/48";
 const P56: &str = "2001:db8:1:100::/56";
 const P56_NEXT: &str = "2001:db8:2:200::/56";
 
-/// A machine with `--target nptv6`, a fake nft (fails while `nft-fails` exists) and a
-/// post-change script that logs the mapping it is told.
+#[path = "nptv6_heal.rs"]
+mod heal;
+#[path = "nptv6_scripts.rs"]
+mod scripts;
+
+/// A machine with `--target nptv6`, a fake nft and a post-change script that logs the
+/// mapping it is told. The fake nft logs each script to `nft.log` and each `list` to
+/// `nft-list.log`; it fails while `nft-fails` exists; `nft-table` stands for our table in
+/// the kernel: a script that builds it creates the file, the removal script deletes it, and
+/// `list table` fails without it, as nft does.
 fn machine(on_loss: &str) -> Machine {
     let m = Machine::new();
     let dir = m.dir.path();
     write_executable(
         &m.fake_bin.join("nft"),
         &format!(
-            "#!/bin/sh\n{{ echo \"=== nft $*\"; cat; }} >>{log}\n\
-             if [ -e {fail} ]; then echo 'Error: Could not process rule' >&2; exit 1; fi\n",
+            "#!/bin/sh\nif [ \"$1\" = list ]; then echo \"nft $*\" >>{list_log}\n\
+             [ -e {table} ] && exit 0\n\
+             echo 'Error: No such file or directory' >&2; exit 1; fi\n\
+             script=$(cat)\n\
+             {{ echo \"=== nft $*\"; printf '%s\\n' \"$script\"; }} >>{log}\n\
+             if [ -e {fail} ]; then echo 'Error: Could not process rule' >&2; exit 1; fi\n\
+             case $script in *'docker_ipv6_pd {{'*) : >{table} ;; *) rm -f {table} ;; esac\n",
             log = dir.join("nft.log").display(),
+            list_log = dir.join("nft-list.log").display(),
             fail = dir.join("nft-fails").display(),
+            table = dir.join("nft-table").display(),
         ),
     );
     let scripts = dir.join("post-change.d");
@@ -53,6 +68,15 @@ fn nft_runs(m: &Machine) -> Vec<String> {
         .unwrap_or_default()
         .split("=== ")
         .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Every `nft list` the fake nft was asked for.
+fn nft_lists(m: &Machine) -> Vec<String> {
+    fs::read_to_string(m.dir.path().join("nft-list.log"))
+        .unwrap_or_default()
+        .lines()
         .map(String::from)
         .collect()
 }
@@ -92,9 +116,10 @@ fn the_first_lease_wires_docker_once_and_a_renumbering_restarts_nothing() {
         runs[0]
     );
 
-    // A renewal costs neither an nft run nor a restart.
+    // A renewal costs one read of the table, no nft script and no restart.
     ok(m.event("RENEW6", P56, P56));
     assert_eq!(nft_runs(&m).len(), 1);
+    assert_eq!(nft_lists(&m), ["nft list table ip6 docker_ipv6_pd"]);
 
     let wired = fs::read(m.daemon_json()).unwrap();
     ok(m.event("BOUND6", P56_NEXT, P56));

@@ -2,7 +2,7 @@
 //! NAT66 rule that lets containers on it reach the IPv6 internet while no prefix is
 //! delegated (`ip6tables -t nat ... -j MASQUERADE`, as the setup of the sipcalc hook (wido/docker-ipv6) did);
 //! and, for `--target nptv6`, the nft transaction that maps docker's internal prefix onto the
-//! delegated one.
+//! delegated one, and the read that tells whether that mapping is still in the kernel.
 
 use std::fs;
 use std::net::Ipv6Addr;
@@ -15,6 +15,7 @@ use ipnet::Ipv6Net;
 
 use crate::apply::child::{self, Ending};
 use crate::plan::daemon_json::DaemonJson;
+use crate::plan::nptv6::TABLE;
 
 /// How long `ip6tables` (which waits for the xtables lock) or `dockerd --version` may take.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -109,6 +110,16 @@ pub fn remove_nat66(subnet: &Ipv6Net) -> Result<()> {
         ip6tables("-D", subnet)?;
     }
     Ok(())
+}
+
+/// Whether our nft table is in the kernel, by the exit status of `nft list table ip6
+/// docker_ipv6_pd` alone: a read, which changes nothing. Any failure (no nft, no permission,
+/// a timeout) counts as missing: the mapping is then applied, which is always safe and
+/// reports the real failure.
+pub fn nft_table_exists() -> bool {
+    let mut command = Command::new("nft");
+    command.args(["list", "table", "ip6", TABLE]);
+    child::run(command, TOOL_TIMEOUT).is_ok_and(|finished| finished.ending == Ending::Succeeded)
 }
 
 /// Hands `script` to `nft -f -`, which applies it as one transaction: all of it or nothing.

@@ -1,6 +1,8 @@
-//! The record of the nft mapping last applied (`--target nptv6`), so that a renewal costs no
-//! nft run. It lives in /run (under `--root`), a tmpfs: nft tables do not survive a reboot,
-//! and neither does the record, so the first event after a reboot applies the mapping again.
+//! The record of the nft mapping last applied (`--target nptv6`), so that a renewal costs one
+//! read of our table (is it still there?) rather than a transaction. It lives in /run (under
+//! `--root`), a tmpfs: nft tables do not survive a reboot, and neither does the record, so the
+//! first event after a reboot applies the mapping again. A firewall reload that flushes the
+//! ruleset removes the table but not the record: the read finds it gone.
 //! One line, `PUBLIC MAPPED`; anything odd at its name reads as no record (the mapping is
 //! then applied again, which is always safe).
 

@@ -15,6 +15,8 @@ use nix::unistd::geteuid;
 use crate::apply::child::{self, Ending};
 use crate::apply::run_parts;
 use crate::log;
+use crate::plan::effect::SubnetChange;
+use crate::plan::nptv6::Mapping;
 
 /// What the hooks are told, as DOCKER_IPV6_PD_* variables.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,6 +34,41 @@ pub struct Change {
 }
 
 impl Change {
+    /// What the scripts are told of `change`. Under `--target nptv6` they also get the mapping
+    /// in place and the one before: the mapped part of the internal prefix, the public part it
+    /// is mapped onto (all of the delegated prefix, or its first /48), and docker0's public
+    /// /64; each set, empty when there is none (removed, or unknown since boot).
+    pub fn of(change: &SubnetChange, nptv6: bool) -> Change {
+        let show = |n: Option<ipnet::Ipv6Net>| n.map(|n| n.to_string()).unwrap_or_default();
+        let mut mapping = Vec::new();
+        if nptv6 {
+            let sides = |m: Option<Mapping>| {
+                [
+                    show(m.map(|m| m.mapped)),
+                    show(m.map(|m| m.public)),
+                    show(m.map(|m| m.public_subnet())),
+                ]
+            };
+            let [mapped, public, public_subnet] = sides(change.mapping);
+            let [old_mapped, old_public, old_public_subnet] = sides(change.old_mapping);
+            mapping = vec![
+                ("DOCKER_IPV6_PD_MAPPED", mapped),
+                ("DOCKER_IPV6_PD_PUBLIC", public),
+                ("DOCKER_IPV6_PD_PUBLIC_SUBNET", public_subnet),
+                ("DOCKER_IPV6_PD_OLD_MAPPED", old_mapped),
+                ("DOCKER_IPV6_PD_OLD_PUBLIC", old_public),
+                ("DOCKER_IPV6_PD_OLD_PUBLIC_SUBNET", old_public_subnet),
+            ];
+        }
+        Change {
+            subnet: show(change.subnet),
+            old_subnet: show(change.old_subnet),
+            prefix: change.prefix.to_string(),
+            reason: change.reason.clone(),
+            mapping,
+        }
+    }
+
     fn vars(&self) -> [(&'static str, &str); 4] {
         [
             ("DOCKER_IPV6_PD_SUBNET", &self.subnet),

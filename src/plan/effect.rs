@@ -81,6 +81,9 @@ pub struct SubnetChange {
     pub reason: String,
     /// `--target nptv6`: the mapping now in place (none when it was removed).
     pub mapping: Option<Mapping>,
+    /// `--target nptv6`: the mapping recorded as applied before the event (none after a
+    /// reboot, a failed run, or when none was).
+    pub old_mapping: Option<Mapping>,
 }
 
 /// Everything one event does.
@@ -182,6 +185,7 @@ pub fn plan(
         prefix,
         reason: event.reason.clone(),
         mapping: None,
+        old_mapping: None,
     });
     Plan {
         decision,

@@ -93,6 +93,7 @@ fn a_new_prefix_records_the_owed_restart_before_writing_and_clears_it_after() {
             prefix: net(P100),
             reason: "BOUND6".into(),
             mapping: None,
+            old_mapping: None,
         })
     );
     assert_eq!(

@@ -194,3 +194,34 @@ fn refused_hooks_are_skipped_and_the_others_run() {
         Outcome::Skipped("its directory is writable by everyone".into())
     );
 }
+
+#[test]
+fn under_nptv6_every_mapping_variable_is_set_even_when_empty() {
+    let net = |s: &str| s.parse::<ipnet::Ipv6Net>().unwrap();
+    let before = Mapping::new(net("2001:db8:10::/44"), net("fd12:3456:789a::/48")).unwrap();
+    let withdrawn = SubnetChange {
+        subnet: Some(net("fd12:3456:789a::/64")),
+        old_subnet: Some(net("fd12:3456:789a::/64")),
+        prefix: net("2001:db8:10::/44"),
+        reason: "EXPIRE6".into(),
+        mapping: None,
+        old_mapping: Some(before),
+    };
+    assert_eq!(
+        Change::of(&withdrawn, true).mapping,
+        [
+            ("DOCKER_IPV6_PD_MAPPED", String::new()),
+            ("DOCKER_IPV6_PD_PUBLIC", String::new()),
+            ("DOCKER_IPV6_PD_PUBLIC_SUBNET", String::new()),
+            ("DOCKER_IPV6_PD_OLD_MAPPED", "fd12:3456:789a::/48".into()),
+            ("DOCKER_IPV6_PD_OLD_PUBLIC", "2001:db8:10::/48".into()),
+            (
+                "DOCKER_IPV6_PD_OLD_PUBLIC_SUBNET",
+                "2001:db8:10::/64".into()
+            ),
+        ]
+    );
+    let other = Change::of(&withdrawn, false);
+    assert!(other.mapping.is_empty());
+    assert_eq!(other.subnet, "fd12:3456:789a::/64");
+}

@@ -70,6 +70,7 @@ pub fn wiring(facts: &Facts, report: &mut Report) {
             }
         }
     }
+    left_out(facts, report);
     let from_json = json.is_some_and(|j| j.has(daemon_json::FIXED_CIDR_V6));
     if let Some(json) = json
         && from_json
@@ -145,6 +146,27 @@ enum Reach {
     Ignored(String),
     /// systemd passes this word on without running the command substitution in it.
     Literal(String),
+}
+
+/// The running dockerds the flag checks left out (in another mount namespace: a restart
+/// does not reach them) and those counted although their mount namespace could not be read.
+fn left_out(facts: &Facts, report: &mut Report) {
+    for line in &facts.flags.elsewhere {
+        report.ok(format!("not checked: {line}"));
+    }
+    for (origin, why) in &facts.flags.namespace_unknown {
+        report.warning(
+            format!(
+                "{origin}: its mount namespace cannot be told ({why}), so its flags count as \
+                 those of the dockerd a restart replaces"
+            ),
+            Some(
+                "run doctor as root; if that dockerd runs in a container or rootless, its \
+                 flags do not matter to the hook"
+                    .into(),
+            ),
+        );
+    }
 }
 
 /// How systemd treats a flag source: Debian's docker.io unit reads /etc/default/docker
@@ -284,3 +306,7 @@ fn running_dockerd(facts: &Facts, configured: &[(&str, Ipv6Net)], report: &mut R
         }
     }
 }
+
+#[cfg(test)]
+#[path = "judge_docker_tests.rs"]
+mod tests;

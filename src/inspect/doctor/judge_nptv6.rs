@@ -57,6 +57,16 @@ fn reapply(record: &str) -> String {
     )
 }
 
+/// What to do about a missing table: nothing, since every event of the prefix, a renewal too,
+/// finds the table gone and applies the mapping again.
+fn healed_by_next_event() -> String {
+    "nothing: the next DHCPv6 event of the prefix, a renewal too, applies the mapping again (a \
+     firewall reload that flushes the whole ruleset, such as systemctl restart nftables, \
+     removes our table); to apply it now: systemctl restart dhclient6-pd@IFACE, or dhcpcd \
+     --rebind"
+        .to_string()
+}
+
 /// nft installed, our table against the lease, and other tables' NAT of the prefix.
 fn table(facts: &Facts, nptv6: &Nptv6Facts, expected: Option<Mapping>, report: &mut Report) {
     if !nptv6.nft_installed {
@@ -105,7 +115,7 @@ fn table(facts: &Facts, nptv6: &Nptv6Facts, expected: Option<Mapping>, report: &
                 "{shown} is missing: {} is not mapped onto {}, so containers have no public IPv6",
                 wanted.public, wanted.mapped
             ),
-            fix,
+            healed_by_next_event(),
         ),
         (OurTable::Absent, None) => {
             report.ok(format!("no {shown}: no prefix is delegated to map"))

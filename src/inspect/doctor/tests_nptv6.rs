@@ -130,13 +130,13 @@ fn without_nft_nothing_can_be_mapped() {
 }
 
 #[test]
-fn a_missing_or_stale_table_is_applied_again_by_removing_the_record() {
+fn a_missing_table_is_healed_by_the_next_event_a_stale_one_by_removing_the_record() {
     let mut facts = mapped();
     nptv6(&mut facts).ruleset = Some(Ok("table ip6 nat {\n}\n".into()));
     assert_eq!(
         findings(&facts)[0],
         format!(
-            "Problem: nft table ip6 docker_ipv6_pd is missing: 2001:db8:1:100::/56 is not mapped onto fd12:3456:789a::/56, so containers have no public IPv6 {REAPPLY}"
+            "Problem: nft table ip6 docker_ipv6_pd is missing: 2001:db8:1:100::/56 is not mapped onto fd12:3456:789a::/56, so containers have no public IPv6 [fix: nothing: the next DHCPv6 event of the prefix, a renewal too, applies the mapping again (a firewall reload that flushes the whole ruleset, such as systemctl restart nftables, removes our table); to apply it now: systemctl restart dhclient6-pd@IFACE, or dhcpcd --rebind]"
         )
     );
     assert_eq!(findings(&facts)[1], NO_FOREIGN);

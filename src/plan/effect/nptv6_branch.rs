@@ -2,8 +2,9 @@
 //! the internal prefix and the delegated length, so docker restarts when that wiring changes
 //! (the first lease, a new length) or a restart is still owed, never on a renumbering of the
 //! same length; the nft mapping is applied whenever it differs from the one recorded as
-//! applied since boot. A loss with `withdraw` or `fallback` removes the mapping and leaves
-//! docker alone.
+//! applied since boot, or when the record says it is applied but the kernel no longer holds
+//! our table (a firewall reload flushed the ruleset). A loss with `withdraw` or `fallback`
+//! removes the mapping and leaves docker alone.
 
 use std::path::Path;
 
@@ -14,7 +15,7 @@ use crate::log::Level;
 use crate::plan::daemon_json::DaemonJson;
 use crate::plan::decision::{Decision, LossAction};
 use crate::plan::effect::{Effect, Plan, SubnetChange};
-use crate::plan::nptv6::{Mapping, MappingRefused, remove_script};
+use crate::plan::nptv6::{Mapping, MappingRefused, TABLE, remove_script};
 use crate::plan::pending::Pending;
 use crate::settings::OnLoss;
 use crate::subnet::Subnet;
@@ -36,7 +37,17 @@ pub struct Nptv6Now<'a> {
 
 /// Plans what `event` does under `--target nptv6`; refused when the delegated prefix cannot
 /// be mapped onto the internal prefix.
-pub fn plan_nptv6(event: &HookEvent, now: &Nptv6Now) -> Result<Plan, MappingRefused> {
+///
+/// `table_present` asks the kernel whether our nft table is there. It is asked only when the
+/// record says this event's mapping is applied already (a renewal): a firewall reload (`nft
+/// flush ruleset`, `systemctl restart nftables`) removes the table behind the record's back,
+/// and the event then applies the mapping again. A renewal costs that one read and nothing
+/// more; any other event applies the mapping without asking.
+pub fn plan_nptv6(
+    event: &HookEvent,
+    now: &Nptv6Now,
+    table_present: impl FnOnce() -> bool,
+) -> Result<Plan, MappingRefused> {
     let reason = if event.reason.is_empty() {
         "no reason given"
     } else {
@@ -89,7 +100,14 @@ pub fn plan_nptv6(event: &HookEvent, now: &Nptv6Now) -> Result<Plan, MappingRefu
         .daemon_json
         .is_wired_for_nptv6(now.internal, mapping.mapped);
     let restart = !wired || matches!(now.pending, Some(Pending::Apply(_)));
-    let map = now.applied != Some(mapping);
+    let in_kernel = if now.applied != Some(mapping) {
+        InKernel::Other
+    } else if table_present() {
+        InKernel::This
+    } else {
+        InKernel::Flushed
+    };
+    let map = in_kernel != InKernel::This;
     let docker_subnet = Subnet::first_of(mapping.docker_subnet(), 64).expect("a /64 holds a /64");
     let decision = Decision::Apply {
         prefix,
@@ -98,9 +116,13 @@ pub fn plan_nptv6(event: &HookEvent, now: &Nptv6Now) -> Result<Plan, MappingRefu
         restart,
         owed: wired && restart,
     };
+    let level = match in_kernel {
+        InKernel::Flushed => Level::Warning,
+        _ => Level::Info,
+    };
     let mut effects = vec![Effect::Log(
-        Level::Info,
-        describe_apply(event, reason, prefix, &mapping, !wired, map),
+        level,
+        describe_apply(event, reason, prefix, &mapping, !wired, in_kernel),
     )];
     if restart {
         effects.push(Effect::RecordPending(Pending::Apply(prefix)));
@@ -124,12 +146,15 @@ pub fn plan_nptv6(event: &HookEvent, now: &Nptv6Now) -> Result<Plan, MappingRefu
     if restart {
         effects.extend([Effect::RestartDocker, Effect::ClearPending]);
     }
-    let change = (restart || map).then(|| SubnetChange {
+    // Putting back a flushed table changes no address: the scripts were told this mapping
+    // when it was applied.
+    let change = (restart || in_kernel == InKernel::Other).then(|| SubnetChange {
         subnet: Some(mapping.docker_subnet()),
         old_subnet: now.daemon_json.subnet(),
         prefix,
         reason: event.reason.clone(),
         mapping: Some(mapping),
+        old_mapping: now.applied,
     });
     Ok(Plan {
         decision,
@@ -199,8 +224,20 @@ fn plan_loss(event: &HookEvent, now: &Nptv6Now, reason: &str) -> Result<Plan, Ma
             prefix,
             reason: event.reason.clone(),
             mapping: None,
+            old_mapping: now.applied,
         }),
     })
+}
+
+/// What the kernel holds of the event's mapping, as far as the run knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InKernel {
+    /// The record says another mapping, or none, is applied: this one must be.
+    Other,
+    /// Recorded as applied, and our table is there.
+    This,
+    /// Recorded as applied, but our table is gone: something flushed the ruleset.
+    Flushed,
 }
 
 /// A plan that only logs the decision's own line.
@@ -223,7 +260,7 @@ fn describe_apply(
     prefix: Ipv6Net,
     mapping: &Mapping,
     wire: bool,
-    map: bool,
+    in_kernel: InKernel,
 ) -> String {
     let old: Vec<String> = event.old.iter().map(ToString::to_string).collect();
     let old = if old.is_empty() {
@@ -236,10 +273,13 @@ fn describe_apply(
     } else {
         "docker is wired already"
     };
-    let nft = if map {
-        "mapping to apply"
-    } else {
-        "mapping in place"
+    let nft = match in_kernel {
+        InKernel::Other => "mapping to apply".to_string(),
+        InKernel::This => "mapping in place".to_string(),
+        InKernel::Flushed => format!(
+            "mapping recorded as applied but nft table ip6 {TABLE} is gone (a firewall reload \
+             flushed the ruleset?), to apply again"
+        ),
     };
     format!(
         "{reason}: prefix {prefix} (previous {old}) maps {} onto {}; {docker}, {nft}",

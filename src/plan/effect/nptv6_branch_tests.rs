@@ -1,5 +1,6 @@
 //! The effects of each kind of event under `--target nptv6`: docker restarts only when its
-//! wiring changes, the mapping is applied only when it differs from the one in place.
+//! wiring changes, the mapping is applied only when it differs from the one in place or the
+//! kernel lost our table.
 
 use std::path::Path;
 
@@ -60,7 +61,7 @@ fn plan_with(
         on_loss,
         pending,
     };
-    plan_nptv6(event, &now).unwrap()
+    plan_nptv6(event, &now, || true).unwrap()
 }
 
 /// The effects without the decision's own log line.
@@ -123,6 +124,7 @@ fn a_renumbering_of_the_same_length_only_swaps_the_mapping() {
         net("2001:db8:2:200::/64")
     );
     assert_eq!(change.old_subnet, change.subnet);
+    assert_eq!(change.old_mapping, Some(mapping(P56)));
 }
 
 #[test]
@@ -278,7 +280,7 @@ fn an_internal_prefix_too_long_for_the_delegated_one_is_refused() {
         on_loss: OnLoss::Keep,
         pending: None,
     };
-    let err = plan_nptv6(&bound("2001:db8::/48", ""), &now).unwrap_err();
+    let err = plan_nptv6(&bound("2001:db8::/48", ""), &now, || true).unwrap_err();
     assert!(matches!(
         err,
         MappingRefused::InternalTooLong { needed: 48, .. }
@@ -296,4 +298,55 @@ fn a_renumbered_away_prefix_lingering_as_a_renewal_does_not_pull_the_mapping_bac
     let back = bound(P56, P56_NEXT);
     let plan = plan_with(&back, &json, Some(mapping(P56_NEXT)), OnLoss::Keep, None);
     assert_eq!(effects(&plan), [apply(P56)]);
+}
+
+/// Plans with the kernel holding our table or not; also how often the kernel was asked.
+fn plan_seeing_table(event: &HookEvent, applied: Option<Mapping>, present: bool) -> (Plan, u32) {
+    let json = json_for(Some(P56));
+    let now = Nptv6Now {
+        daemon_json_path: Path::new(JSON),
+        daemon_json: &json,
+        internal: net(INTERNAL),
+        applied,
+        on_loss: OnLoss::Keep,
+        pending: None,
+    };
+    let asked = std::cell::Cell::new(0);
+    let plan = plan_nptv6(event, &now, || {
+        asked.set(asked.get() + 1);
+        present
+    })
+    .unwrap();
+    (plan, asked.get())
+}
+
+#[test]
+fn a_renewal_puts_a_flushed_table_back_and_tells_no_script() {
+    let (plan, asked) = plan_seeing_table(&bound(P56, P56), Some(mapping(P56)), false);
+    assert_eq!(asked, 1);
+    assert_eq!(effects(&plan), [apply(P56)]);
+    assert_eq!(plan.change, None);
+    let Effect::Log(level, line) = &plan.effects[0] else {
+        unreachable!()
+    };
+    assert_eq!(*level, Level::Warning);
+    assert!(
+        line.contains("nft table ip6 docker_ipv6_pd is gone"),
+        "{line}"
+    );
+
+    let (plan, asked) = plan_seeing_table(&bound(P56, P56), Some(mapping(P56)), true);
+    assert_eq!((asked, effects(&plan)), (1, vec![]));
+}
+
+#[test]
+fn the_kernel_is_asked_only_when_the_record_says_the_mapping_is_applied() {
+    for (event, applied) in [
+        (bound(P56, P56), None),
+        (bound(P56_NEXT, P56), Some(mapping(P56))),
+        (bound(P56, P56), Some(mapping(P56_NEXT))),
+    ] {
+        let (_, asked) = plan_seeing_table(&event, applied, false);
+        assert_eq!(asked, 0, "{event:?}");
+    }
 }
