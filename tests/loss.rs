@@ -315,4 +315,29 @@ fn the_examples_do_what_they_say() {
         "{text}"
     );
     assert!(text.contains("update delete web.example.org. AAAA\nupdate add web.example.org. 300 AAAA 2001:db8:0:100::42\nsend"), "{text}");
+
+    // Under nptv6 the public /64 is published, not docker0's internal one; once the mapping
+    // is withdrawn (the public side set and empty) the name is only deleted.
+    let nptv6 = |public: &str| {
+        let out = m
+            .command_for(&format!("{examples}/nsupdate-aaaa"))
+            .env("NSUPDATE_NAME", "web.example.org.")
+            .env("NSUPDATE_HOST", "42")
+            .env("DOCKER_IPV6_PD_SUBNET", "fd12:3456:789a::/64")
+            .env("DOCKER_IPV6_PD_PUBLIC_SUBNET", public)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        fs::read_to_string(&seen).unwrap()
+    };
+    let text = nptv6("2001:db8:0:100::/64");
+    assert!(
+        text.contains("update add web.example.org. 300 AAAA 2001:db8:0:100::42\nsend"),
+        "{text}"
+    );
+    let text = nptv6("");
+    assert!(
+        text.contains("update delete web.example.org. AAAA\n\nsend"),
+        "{text}"
+    );
 }
