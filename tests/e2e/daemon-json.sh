@@ -155,6 +155,8 @@ scenario_daemon_json_renumber() { # by the same router with a new pool (NoBindin
     check_eq "one docker restart for the renumbering" "$(($(restarts) - r0))" 1
     check "daemon.json never went back to $oldc while it lingered" json_never_back "$m" "$wantc" "$oldc"
     fds_check "$r0"
+    # shellcheck disable=SC2034 # read by container_check (lib.sh)
+    REACH_TAG='(d) ' # (a)-(c) again, at the new prefix
     json_docker_checks "$want"
     doctor_check
 }
