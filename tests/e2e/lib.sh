@@ -214,15 +214,16 @@ reach_checks() {
     info "${tag}(c)" "container -> router [${ROUTER_NET%/*}]:9000: the router sees $got"
     check "${tag}(c) the router sees the container's connection come from $addr" test "$got" = "$addr"
 }
-# router_connect ADDR PORT: the first line the router reads from ADDR:PORT, or what went wrong
+# router_connect ADDR PORT [TIMEOUT]: the first line the router reads from ADDR:PORT, or what
+# went wrong (3 s to connect by default)
 router_connect() {
     rx python3 -c 'import socket, sys
 try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
     s.settimeout(3)
     print(s.recv(100).decode().strip() or "connected, nothing read")
 except OSError as e:
-    print(e)' "$1" "$2" 2>&1 | head -n 1
+    print(e)' "$1" "$2" "${3:-3}" 2>&1 | head -n 1
 }
 # source_seen CID: the source address of the container's connection to the router's port 9000,
 # as the router's listener sees it ("no connection" when none came within 8 s)

@@ -24,12 +24,12 @@ dprefix_in() {
     done < <(dsince "$2" | sed -n 's/^\([^ ]*\) DHCPCD [A-Z0-9]* .* new=\([^@,]*\)@[1-9][0-9]*\/.*/\1 \2/p')
     return 1
 }
-# first_answer ADDR: waits (20 s at most) for the published port at ADDR to answer the router;
-# prints the milliseconds from the event in $T/event-time to that answer.
+# first_answer ADDR: waits (20 s at most) for the published port at ADDR to answer the router
+# (tries of 0.3 s each); prints the milliseconds from the event in $T/event-time to the answer.
 first_answer() {
     # shellcheck disable=SC2034 # read by the eval below
     local target=$1
-    wait_until 20 eval '[[ $(router_connect "$target" 80) == hello-80 ]]' || return 1
+    wait_until 20 eval '[[ $(router_connect "$target" 80 0.3) == hello-80 ]]' || return 1
     ms_since "$(cat "$T/event-time")"
 }
 container_started() { hx docker inspect --format '{{.State.Pid}} {{.State.StartedAt}}' "$1" 2> /dev/null; }
