@@ -39,7 +39,11 @@ json_never_back() {
         $2 == "ENTER" { if ($13 == good) seen = 1; else if (seen && $13 == bad) exit 1 }'
 }
 show_json() { hx cat "$DAEMON_JSON" 2> /dev/null | sed 's/^/    json|       /'; }
-bridge_has() { [[ " $(bridge_v6) " == " true "*" $1 "* ]]; } # bridge_has SUBNET: IPv6 on, SUBNET
+bridge_has() { # bridge_has SUBNET: IPv6 on, SUBNET among its subnets (in any order: 26 lists IPv6 first)
+    local v6
+    v6=$(bridge_v6)
+    [[ $v6 == true\ * && " $v6 " == *" $1 "* ]]
+}
 
 # admin_view COMMAND...: COMMAND in the host namespace as an admin's machine would show it: the
 # suite's trace hooks (which read the prefix file, so doctor rightly takes them for a second

@@ -32,6 +32,7 @@ first_answer() {
     wait_until 20 eval '[[ $(router_connect "$target" 80 0.3) == hello-80 ]]' || return 1
     ms_since "$(cat "$T/event-time")"
 }
+docker_major() { hx docker version --format '{{.Server.Version}}' 2> /dev/null | cut -d. -f1; }
 container_started() { hx docker inspect --format '{{.State.Pid}} {{.State.StartedAt}}' "$1" 2> /dev/null; }
 # kill_dhcpcd: SIGKILL to every dhcpcd process of the host namespace (its privilege-separated
 # helpers too), as a power cut would: no hook runs, the lease file stays.
@@ -74,6 +75,7 @@ d = json.load(open(sys.argv[1]))
 d.pop("ip6tables", None)
 print(json.dumps(d, indent=2))' "$STATE/daemon.json.orig" > "$T/daemon-nptv6.json"
     fresh_host none
+    hx find /var/lib/dhcpcd -name '*.lease*' -delete 2> /dev/null || true # a first lease, not a REBIND6
     hx cp "$T/daemon-nptv6.json" "$DAEMON_JSON"
     hx /etc/init.d/docker start > /dev/null 2>&1 || true
     need "docker started at boot with ip6tables at its default" wait_until 30 docker_up
@@ -109,7 +111,10 @@ print(json.dumps(d, indent=2))' "$STATE/daemon.json.orig" > "$T/daemon-nptv6.jso
         pass "docker network create --ipv6 without --subnet"
     else
         info network "without --subnet: $net2"
-        fail "docker network create --ipv6 without --subnet"
+        # Docker 26 takes no IPv6 pool from "default-address-pools" (27 and later do): there a
+        # second network needs --subnet inside the mapped part.
+        if (($(docker_major) >= 27)); then fail "docker network create --ipv6 without --subnet"; fi
+        info network "Docker $(docker_major): --subnet inside the mapped part instead"
         hx docker network create --ipv6 --subnet fd12:3456:789a:1::/64 "$NPTV6D_NET2" > /dev/null || true
     fi
     sub2=$(hx docker network inspect "$NPTV6D_NET2" --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}' 2> /dev/null | tr ' ' '\n' | grep : || true)
