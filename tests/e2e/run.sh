@@ -20,8 +20,9 @@
 #                  target/release/docker-ipv6-pd); also E2E_BINARY=PATH
 #   SCENARIO       run only these, by name: first-lease renewal reboot renumber-new-router
 #                  renumber-new-pool two-prefixes release broken-binary published-hook
-#                  daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback nptv6
-#                  nptv6-dhcpcd; some build on the one before
+#                  daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
+#                  daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd; some build on the
+#                  one before
 #   E2E_HOOK=published  run the dhclient scenarios and published-hook with the published hook
 #                  (the sipcalc hook, wido/docker-ipv6) instead of the product (to check the
 #                  harness itself; several scenarios are then expected to fail); the scenarios
@@ -59,14 +60,16 @@ source "$E2E/loss-policies.sh"
 source "$E2E/nptv6.sh"
 # shellcheck source=tests/e2e/nptv6-dhcpcd.sh
 source "$E2E/nptv6-dhcpcd.sh"
+# shellcheck source=tests/e2e/dhcpcd-renumber.sh
+source "$E2E/dhcpcd-renumber.sh"
 
 # Every scenario, in the order they run; those about the product itself are left out with
 # E2E_HOOK=published.
 SCENARIOS=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
-    broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd withdraw
-    fallback nptv6 nptv6-dhcpcd)
-PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback
-    nptv6 nptv6-dhcpcd)
+    broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd
+    dhcpcd-renumber daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd)
+PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
+    daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd)
 # Those that need dhclient (absent from Debian 14); the others run with dhcpcd.
 DHCLIENT_ONLY=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
     broken-binary published-hook daemon-json-first-lease daemon-json-renumber withdraw fallback nptv6)
@@ -276,8 +279,8 @@ host_preflight() {
         [ -f "$f" ] && echo "$f" && break; done') || true
     [[ -n $run_hooks ]] || unable "no dhcpcd-run-hooks on $ON"
     DHCPCD_HOOKS=$(hx sh "$E2E/releases/hook-dir.sh" "$run_hooks")
-    DHCPCD_SHIM=$DHCPCD_HOOKS/62-docker-ipv6-pd
-    DHCPCD_TRACE=$DHCPCD_HOOKS/63-e2e-trace
+    # shellcheck disable=SC2034 # both read by the dhcpcd scenarios (dhcpcd.sh sets defaults)
+    DHCPCD_SHIM=$DHCPCD_HOOKS/62-docker-ipv6-pd DHCPCD_TRACE=$DHCPCD_HOOKS/63-e2e-trace
 }
 link_local() { # link_local NS DEV: the usable link-local address, if any
     ip -n "$1" -6 -o addr show dev "$2" scope link | awk '!/tentative/ { sub("/.*", "", $4); print $4; exit }' | grep .
@@ -352,6 +355,8 @@ scenario published-hook "The published hook (wido/docker-ipv6) through the same 
 scenario daemon-json-first-lease "daemon.json wiring (target = daemon-json, no IPv6 in DOCKER_OPTS): first lease, doctor"
 scenario daemon-json-renumber "daemon.json wiring: renumbering by the same router with a new pool (NoBinding)"
 scenario dhcpcd "dhcpcd instead of dhclient: its shim writes the first /80, one restart; renewals change nothing"
+scenario dhcpcd-renumber "dhcpcd, prefix file: first lease and a renumbering (new pool), one restart each, (a)-(d)"
+scenario daemon-json-dhcpcd "dhcpcd, daemon.json: first lease and a renumbering (new pool), one restart each, (a)-(d)"
 scenario withdraw "on-loss = withdraw: a release empties the file and restarts docker; a new lease brings it back"
 scenario fallback "on-loss = fallback: a release moves docker to a ULA /80 with NAT66; a returning prefix undoes it"
 scenario nptv6 "target = nptv6: one restart for the wiring; a renumbering maps the container's new public address, no restart"
