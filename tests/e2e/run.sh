@@ -333,7 +333,7 @@ say "e2e: host side on $ON${ROOT:+ (pivoted root $ROOT: $(head -n 1 "${ROOT%/roo
 setup
 host_preflight
 say "e2e: router $RNS (up0 ${ROUTER_NET}, $ROUTER_LL), host $HNS (wan0 $HOST_LL), mount ns of pid $HOLDER"
-say "e2e: $(hx dockerd --version 2>&1); $(hx dhcpcd --version 2>&1 | head -n 1), hooks in $DHCPCD_HOOKS; dhclient ${HAS_DHCLIENT:+$(hx dhclient --version 2>&1)}${HAS_DHCLIENT:-absent}"
+say "e2e: $(hx dockerd --version 2>&1); $(hx dhcpcd --version 2>&1 | head -n 1), hooks in $DHCPCD_HOOKS; $([[ -n $HAS_DHCLIENT ]] && hx dhclient --version 2>&1 || echo 'dhclient absent')"
 [[ -s $STATE/notes ]] && sed 's/^/e2e: note: /' "$STATE/notes"
 if [[ $HOOK == product ]]; then
     if install_product; then echo ok > "$T/install.status"; else
