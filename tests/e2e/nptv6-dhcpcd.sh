@@ -4,8 +4,9 @@
 # release's default (on from Docker 27): the first lease wires docker (at most one restart); a
 # container on the default bridge and one on a second network made with `docker network create
 # --ipv6` are reached at their public addresses ((a)-(c)); a renumbering restarts nothing, the
-# container keeps its PID and start time, and (a)-(c) hold at the new addresses; a "reboot" (our
-# table deleted, dhcpcd killed and started again with its lease: REBIND6) puts the mapping back;
+# container keeps its PID and start time, and (a)-(c) hold at the new addresses; a firewall
+# reload (our table deleted) is undone by the next renewal; a "reboot" (our table and /run
+# deleted, dhcpcd killed and started again with its lease: REBIND6) puts the mapping back;
 # a release with on-loss = withdraw removes our table. Prints how long each event took to reach
 # the first connection at the new public address. Sourced by run.sh after lib.sh, wiring.sh,
 # daemon-json.sh, dhcpcd.sh and nptv6.sh.
@@ -147,6 +148,21 @@ print(json.dumps(d, indent=2))' "$STATE/daemon.json.orig" > "$T/daemon-nptv6.jso
     REACH_TAG='(d) net2 ' reach_checks "$cid2" "$newpub2"
     check "the old public address $pub no longer answers" eval '[[ $(router_connect "$pub" 80) != hello-80 ]]'
     info took "$((SECONDS - t0)) s for the renumbering part"
+
+    say "    -- a firewall reload: our table deleted, the product's record of it kept; the next renewal"
+    m=$(dmark) r0=$(restarts)
+    hx nft delete table ip6 "$NPTV6_TABLE"
+    if wait_until $((2 * T1 + 5)) maps "$newp"; then
+        pass "the next renewal put our table back (within $((2 * T1 + 5)) s)"
+        dsince "$m" | head -n 1 | cut -d' ' -f1 > "$T/event-time"
+        if ms=$(first_answer "$newpub"); then
+            info latency "firewall reload: from dhcpcd's next event to the first answer at $newpub: $ms ms"
+        fi
+    else
+        fail "the next renewal put our table back (within $((2 * T1 + 5)) s)"
+    fi
+    show_dhcpcd_events "$m"
+    check_eq "no docker restart for the firewall reload" "$(($(restarts) - r0))" 0
 
     say "    -- reboot: our table and /run gone, dhcpcd killed and started again with its lease"
     # What a reboot takes: the nft rule set, and /run (a tmpfs) with the product's record of the
