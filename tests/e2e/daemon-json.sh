@@ -39,7 +39,11 @@ json_never_back() {
         $2 == "ENTER" { if ($13 == good) seen = 1; else if (seen && $13 == bad) exit 1 }'
 }
 show_json() { hx cat "$DAEMON_JSON" 2> /dev/null | sed 's/^/    json|       /'; }
-bridge_has() { [[ " $(bridge_v6) " == " true "*" $1 "* ]]; } # bridge_has SUBNET: IPv6 on, SUBNET
+bridge_has() { # bridge_has SUBNET: IPv6 on, SUBNET among its subnets (in any order: 26 lists IPv6 first)
+    local v6
+    v6=$(bridge_v6)
+    [[ $v6 == true\ * && " $v6 " == *" $1 "* ]]
+}
 
 # admin_view COMMAND...: COMMAND in the host namespace as an admin's machine would show it: the
 # suite's trace hooks (which read the prefix file, so doctor rightly takes them for a second
@@ -155,6 +159,8 @@ scenario_daemon_json_renumber() { # by the same router with a new pool (NoBindin
     check_eq "one docker restart for the renumbering" "$(($(restarts) - r0))" 1
     check "daemon.json never went back to $oldc while it lingered" json_never_back "$m" "$wantc" "$oldc"
     fds_check "$r0"
+    # shellcheck disable=SC2034 # read by container_check (lib.sh)
+    REACH_TAG='(d) ' # (a)-(c) again, at the new prefix
     json_docker_checks "$want"
     doctor_check
 }

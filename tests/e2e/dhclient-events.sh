@@ -101,6 +101,8 @@ renumber() {
     check_eq "one docker restart" "$(($(restarts) - r0))" 1
     check "file never went back to the withdrawn prefix" never_back "$m" "$want" "$f0"
     fds_check "$r0"
+    # shellcheck disable=SC2034 # read by container_check (lib.sh)
+    REACH_TAG='(d) ' # (a)-(c) again, at the new prefix
     docker_checks "$want"
     since "$m" > "$T/results/renumber.events"
 }

@@ -152,12 +152,15 @@ ensure_image() {
     local root=$T/rootfs app
     mkdir -p "$root/bin"
     cp "$(command -v busybox)" "$root/bin/busybox"
-    for app in sh sleep cat ip; do ln -sf busybox "$root/bin/$app"; done
+    for app in sh sleep cat ip nc echo; do ln -sf busybox "$root/bin/$app"; done
     tar -C "$root" -cf - . | hx docker import - "$IMAGE" > /dev/null
 }
+# The container the scenarios start: port 80 published (host port 8080), 81 not; each answers
+# with its number. --init: it stops at once.
+CONTAINER_CMD='nc -ll -p 80 -e echo hello-80 & nc -ll -p 81 -e echo hello-81 & exec sleep 600'
 # start_container WANT80: run a container on the default bridge and check that its eth0 has an
-# address inside WANT80 (the prefix file's line). Sets CID and ADDR (empty: no address); returns
-# 1 when no container runs.
+# address inside WANT80 (the prefix file's line). Sets CID and ADDR (empty: no address; else in
+# its canonical spelling); returns 1 when no container runs.
 start_container() {
     local want=$1 hex
     CID='' ADDR=''
@@ -165,25 +168,91 @@ start_container() {
         fail "image imported into the restarted docker"
         return 1
     fi
-    CID=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 120) || {
+    CID=$(hx docker run -d --init --stop-timeout 1 -p 8080:80 "$IMAGE" sh -c "$CONTAINER_CMD") || {
         fail "container started"
         return 1
     }
     wait_until 10 container_hex "$CID" > /dev/null || true
     hex=$(container_hex "$CID" || true)
-    ADDR=$(sed 's/.\{4\}/&:/g; s/:$//; s/\(^\|:\)0\{1,3\}/\1/g' <<< "$hex")
+    [[ -z $hex ]] || ADDR=$(canonical "$(sed 's/.\{4\}/&:/g; s/:$//' <<< "$hex")")
     info container "eth0 ${ADDR:-<no global address>} (docker0 $(hx ip -6 -o addr show dev docker0 scope global 2> /dev/null | awk '{print $4}'))"
     check "container eth0 has an address inside ${want}" \
         test -n "$hex" -a "${hex:0:20}" = "$(tr -d ':' <<< "${want%/*}" | cut -c1-20)"
 }
-# container_check WANT80: a container gets an address inside WANT80 and the router pings it.
+canonical() { python3 -c 'import ipaddress, sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
+# container_check WANT80: a container gets an address inside WANT80, the router pings it, and
+# (a)-(c) hold at that address (reach_checks; REACH_TAG, e.g. "(d) " after a renumbering).
 container_check() {
     start_container "$1" || return 0
     if [[ -n $ADDR ]]; then
         check "router pings the container at $ADDR" router_pings "$ADDR"
+        reach_checks "$CID" "$ADDR"
     fi
     hx docker rm -f "$CID" > /dev/null 2>&1 || true
 }
+REACH_TAG=
+
+# ---------------------------------------------------------------- what the router sees
+# reach_checks CID ADDR: what the router sees of a container that answers on ports 80
+# (published) and 81 (not), at ADDR (its delegated address, or its public one under nptv6):
+# (a) port 80 answers; (b) port 81 answers only where this Docker filters nothing (where it
+# filters, an answer is a failure; where it does not, the answer is noted); (c) the container
+# connects to the router, which sees ADDR as the source. One info line each.
+reach_checks() {
+    local cid=$1 addr=$2 tag=${REACH_TAG-} got
+    got=$(router_connect "$addr" 80)
+    info "${tag}(a)" "router -> [$addr]:80 (published): $got"
+    check "${tag}(a) the router reaches the published port at $addr" test "$got" = hello-80
+    got=$(router_connect "$addr" 81)
+    if docker_filters; then
+        info "${tag}(b)" "router -> [$addr]:81 (not published): $got; this Docker filters (ip6tables rules)"
+        check "${tag}(b) the unpublished port at $addr is not reachable" test "$got" != hello-81
+    else
+        info "${tag}(b)" "router -> [$addr]:81 (not published): $got$([[ $got != hello-81 ]] || echo ': reachable, this Docker does not filter')"
+    fi
+    got=$(source_seen "$cid")
+    info "${tag}(c)" "container -> router [${ROUTER_NET%/*}]:9000: the router sees $got"
+    check "${tag}(c) the router sees the container's connection come from $addr" test "$got" = "$addr"
+}
+# router_connect ADDR PORT [TIMEOUT]: the first line the router reads from ADDR:PORT, or what
+# went wrong (3 s to connect by default)
+router_connect() {
+    rx python3 -c 'import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    s.settimeout(3)
+    print(s.recv(100).decode().strip() or "connected, nothing read")
+except OSError as e:
+    print(e)' "$1" "$2" "${3:-3}" 2>&1 | head -n 1
+}
+# source_seen CID: the source address of the container's connection to the router's port 9000,
+# as the router's listener sees it ("no connection" when none came within 8 s)
+source_seen() {
+    rm -f "$T/peer"
+    rx python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 9000))
+s.listen(1)
+s.settimeout(8)
+open(sys.argv[1] + ".up", "w").close()
+try:
+    c, peer = s.accept()
+    c.sendall(b"hello-router\n")
+    c.close()
+    print(peer[0])
+except OSError:
+    print("no connection")' "$T/peer" > "$T/peer" 2>&1 &
+    local listener=$!
+    wait_until 5 test -e "$T/peer.up" || true
+    hx docker exec "$1" nc -w 3 "${ROUTER_NET%/*}" 9000 < /dev/null > /dev/null 2>&1 || true
+    wait "$listener" || true
+    rm -f "$T/peer.up"
+    head -n 1 "$T/peer"
+}
+# docker_filters: whether the host's ip6tables has Docker's filter rules (Docker 27+ with
+# ip6tables on, or 26 with ip6tables and experimental): then an unpublished port must be closed.
+docker_filters() { hx ip6tables-save -t filter 2> /dev/null | grep -q -- '^-A DOCKER'; }
 container_hex() { # the container's global eth0 address, 32 hex digits
     local out
     out=$(hx docker exec "$1" cat /proc/net/if_inet6 | awk '$6 == "eth0" && $4 == "00" { print $1; exit }')

@@ -121,6 +121,12 @@ container_nat_check() {
     check "the container pings the router's global address $ROUTER_ADDR" container_pings "$CID" "$ROUTER_ADDR"
     info nat66 "MASQUERADE rule: $((p0)) packet(s) before the ping, $(masq_packets) after"
     check "its packets went through the MASQUERADE rule (NAT66)" test "$(masq_packets)" -gt "$p0"
+    # (a) and (b) do not apply: nothing routes a unique local address to the host.
+    local seen
+    seen=$(source_seen "$CID")
+    info "(c)" "container -> router [$ROUTER_ADDR]:9000: the router sees $seen"
+    check "(c) the router sees the container's connection come from the host's ${HOST_NET%/*} (NAT66)" \
+        test "$seen" = "$(canonical "${HOST_NET%/*}")"
     hx docker rm -f "$CID" > /dev/null 2>&1 || true
 }
 

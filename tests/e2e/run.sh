@@ -7,7 +7,11 @@
 # broken binary (broken-binary.sh), the published hook for comparison (comparison.sh), the
 # daemon.json wiring (daemon-json.sh), the real dhcpcd (dhcpcd.sh) and the loss policies
 # withdraw and fallback with NAT66 (loss-policies.sh) and the nftables mapping of
-# target = nptv6 (nptv6.sh). Each scenario prints what it saw (events,
+# target = nptv6 (nptv6.sh with dhclient, nptv6-dhcpcd.sh with dhcpcd). Every scenario that
+# starts a container checks what the router sees of it (lib.sh reach_checks): (a) a published
+# port answers at its delegated (or public) address, (b) an unpublished one only where Docker
+# does not filter, (c) the container's own connections come from that address, (d) the same at
+# the new prefix after a renumbering. Each scenario prints what it saw (events,
 # prefix file, docker restarts, container address), PASS/FAIL and its wall time; the last line
 # is "N passed, N failed".
 #
@@ -16,13 +20,19 @@
 #                  target/release/docker-ipv6-pd); also E2E_BINARY=PATH
 #   SCENARIO       run only these, by name: first-lease renewal reboot renumber-new-router
 #                  renumber-new-pool two-prefixes release broken-binary published-hook
-#                  daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback nptv6;
-#                  some build on the one before
+#                  daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
+#                  daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd; some build on the
+#                  one before
 #   E2E_HOOK=published  run the dhclient scenarios and published-hook with the published hook
 #                  (the sipcalc hook, wido/docker-ipv6) instead of the product (to check the
 #                  harness itself; several scenarios are then expected to fail); the scenarios
 #                  about the product itself are left out
 #   E2E_LOGS=DIR   keep the logs (dhclient, dhcpcd, dhcpd, dockerd, events, restarts) in DIR
+#   E2E_SUITE=bookworm|trixie|forky  run the host side (DHCP client, product, dockerd) in a
+#                  pivoted root of that Debian release (tests/e2e/releases/build-root.sh,
+#                  enter-root.sh) instead of the machine's own files; the router stays on the
+#                  machine's dhcpd -6. Scenarios whose DHCP client the release lacks say so
+#                  ("not on forky: no dhclient") and are not counted.
 # Needs root. Without root, or without a needed package, it skips; with CI=true it fails.
 set -euo pipefail
 
@@ -48,14 +58,21 @@ source "$E2E/dhcpcd.sh"
 source "$E2E/loss-policies.sh"
 # shellcheck source=tests/e2e/nptv6.sh
 source "$E2E/nptv6.sh"
+# shellcheck source=tests/e2e/nptv6-dhcpcd.sh
+source "$E2E/nptv6-dhcpcd.sh"
+# shellcheck source=tests/e2e/dhcpcd-renumber.sh
+source "$E2E/dhcpcd-renumber.sh"
 
 # Every scenario, in the order they run; those about the product itself are left out with
 # E2E_HOOK=published.
 SCENARIOS=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
-    broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd withdraw
-    fallback nptv6)
-PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd withdraw fallback
-    nptv6)
+    broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd
+    dhcpcd-renumber daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd)
+PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
+    daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd)
+# Those that need dhclient (absent from Debian 14); the others run with dhcpcd.
+DHCLIENT_ONLY=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
+    broken-binary published-hook daemon-json-first-lease daemon-json-renumber withdraw fallback nptv6)
 
 BINARY=${E2E_BINARY:-}
 HOOK=${E2E_HOOK:-product}
@@ -94,14 +111,28 @@ unable() {
     exit 0
 }
 ((EUID == 0)) || unable "needs root (network and mount namespaces, dhclient, dockerd)"
-missing=()
-for tool in dhclient:isc-dhcp-client dhcpd:isc-dhcp-server dockerd:docker.io docker:docker.io \
-    busybox:busybox-static nft:nftables sipcalc:sipcalc ip:iproute2 ss:iproute2 \
-    nsenter:util-linux unshare:util-linux dhcpcd:dhcpcd-base ip6tables:iptables python3:python3; do
-    command -v "${tool%%:*}" > /dev/null || missing+=("${tool#*:}")
-done
-[[ -x /sbin/dhclient-script && -x /etc/init.d/docker && -x /usr/sbin/service ]] ||
-    missing+=("isc-dhcp-client/docker.io/init-system-helpers (dhclient-script, init.d/docker, service)")
+# The host side runs on the machine's own files, or in a pivoted root of another release.
+SUITE=${E2E_SUITE:-}
+ROOT=
+ON=${SUITE:-this machine}
+# The router's tools and the harness's are always the machine's.
+MACHINE_TOOLS=(dhcpd:isc-dhcp-server busybox:busybox-static nft:nftables ip:iproute2 ss:iproute2
+    nsenter:util-linux unshare:util-linux python3:python3)
+# What the host side needs, asked where it runs (the machine, or the tree through hx).
+HOST_TOOLS=(dockerd:docker.io docker:docker.io/docker-cli nft:nftables ip:iproute2 ss:iproute2
+    dhcpcd:dhcpcd-base ip6tables:iptables unshare:util-linux)
+# missing_in RUNNER TOOL:PACKAGE...: the packages whose tool RUNNER (`env` or `hx`) cannot find
+missing_in() {
+    "$1" sh -c 'for t; do command -v "${t%%:*}" > /dev/null || echo "${t#*:}"; done' sh "${@:2}"
+}
+if [[ -z $SUITE ]]; then
+    MACHINE_TOOLS+=("${HOST_TOOLS[@]}" dhclient:isc-dhcp-client sipcalc:sipcalc)
+fi
+mapfile -t missing < <(missing_in env "${MACHINE_TOOLS[@]}")
+if [[ -z $SUITE ]]; then
+    [[ -x /sbin/dhclient-script && -x /etc/init.d/docker && -x /usr/sbin/service ]] ||
+        missing+=("isc-dhcp-client/docker.io/init-system-helpers (dhclient-script, init.d/docker, service)")
+fi
 ((${#missing[@]} == 0)) || unable "missing packages: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
 busybox ping6 --help > /dev/null 2>&1 || [[ $? -ne 127 ]] || unable "busybox without ping6"
 if [[ $HOOK == product ]]; then
@@ -117,6 +148,11 @@ if [[ $HOOK == product ]]; then
     fi
     [[ -x $BINARY ]] || unable "no binary at $BINARY"
     BINARY=$(realpath "$BINARY")
+fi
+if [[ -n $SUITE ]]; then
+    # The release's tree, cached for a week (a cold build takes about a minute and needs
+    # debootstrap and the network).
+    ROOT=$("$E2E/releases/build-root.sh" "$SUITE") || unable "no root tree of Debian $SUITE (build-root.sh failed)"
 fi
 
 # ---------------------------------------------------------------- cleanup, always
@@ -197,11 +233,23 @@ setup() {
     ip netns exec "$HNS" sysctl -qw net.ipv6.conf.all.forwarding=1
     ip -n "$HNS" -6 route add default via "$ROUTER_LL" dev wan0
 
-    # The host's private mount namespace, held open by a sleeping process for the whole suite.
+    # The host's private mount namespace, held open by a sleeping process for the whole suite:
+    # a private copy of the machine's, or (E2E_SUITE) one whose root is the release's tree, with
+    # the temp dir and the repository bound at the same paths, so that every path stays valid.
     grep -E '^[^ ]+ /sys/fs/cgroup[ /]' /proc/self/mounts > "$T/cgroup-mounts"
-    ip netns exec "$HNS" unshare -m --propagation private bash -c \
+    local enter=(unshare -m --propagation private)
+    if [[ -n $ROOT ]]; then
+        enter=("$E2E/releases/enter-root.sh" --bind "$T:$T" --bind "$REPO:$REPO")
+        [[ -z $BINARY || $BINARY == "$REPO"/* ]] || enter+=(--bind "$BINARY:$BINARY")
+        # The published hook calls sipcalc; the machine's (it needs only libc) stands in.
+        if [[ ! -e $ROOT/usr/bin/sipcalc ]] && command -v sipcalc > /dev/null; then
+            enter+=(--bind "$(command -v sipcalc):/usr/bin/sipcalc")
+        fi
+        enter+=("$ROOT" --)
+    fi
+    ip netns exec "$HNS" "${enter[@]}" bash -c \
         'bash "$1" "${@:2}" && echo $$ > "$0/holder.pid" && exec sleep infinity' "$T" \
-        "$E2E/ns-setup.sh" "$STATE" "$T/ns" "$T/cgroup-mounts" "/$CG_NAME/docker" \
+        "$E2E/ns-setup.sh" "$STATE" "$T/ns" "$T/cgroup-mounts" "/$CG_NAME/docker" "$SUITE" \
         >> "$STATE/holder.log" 2>&1 &
     disown
     wait_until 20 test -s "$T/holder.pid" || {
@@ -210,6 +258,29 @@ setup() {
         return 1
     }
     HOLDER=$(cat "$T/holder.pid")
+    if [[ -n $ROOT && $(hx cat /etc/docker-ipv6-pd-e2e-root 2> /dev/null) != "$SUITE" ]]; then
+        say "nsenter -t $HOLDER -m does not land in the $SUITE tree (no marker saying $SUITE)"
+        return 1
+    fi
+}
+# host_preflight: what the host side needs, asked where it runs; whether it has dhclient; the
+# hook directory its dhcpcd-run-hooks reads (moved between dhcpcd releases).
+HAS_DHCLIENT=yes
+host_preflight() {
+    if [[ -n $SUITE ]]; then
+        mapfile -t missing < <(missing_in hx "${HOST_TOOLS[@]}")
+        hx test -x /etc/init.d/docker -a -x /run/e2e/service.real ||
+            missing+=("docker.io/init-system-helpers (init.d/docker, service)")
+        ((${#missing[@]} == 0)) || unable "missing packages in the $SUITE tree: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
+        hx sh -c 'command -v dhclient && test -x /sbin/dhclient-script' > /dev/null || HAS_DHCLIENT=
+    fi
+    local run_hooks
+    run_hooks=$(hx sh -c 'for f in /usr/libexec/dhcpcd-run-hooks /usr/lib/dhcpcd/dhcpcd-run-hooks; do
+        [ -f "$f" ] && echo "$f" && break; done') || true
+    [[ -n $run_hooks ]] || unable "no dhcpcd-run-hooks on $ON"
+    DHCPCD_HOOKS=$(hx sh "$E2E/releases/hook-dir.sh" "$run_hooks")
+    # shellcheck disable=SC2034 # both read by the dhcpcd scenarios (dhcpcd.sh sets defaults)
+    DHCPCD_SHIM=$DHCPCD_HOOKS/62-docker-ipv6-pd DHCPCD_TRACE=$DHCPCD_HOOKS/63-e2e-trace
 }
 link_local() { # link_local NS DEV: the usable link-local address, if any
     ip -n "$1" -6 -o addr show dev "$2" scope link | awk '!/tentative/ { sub("/.*", "", $4); print $4; exit }' | grep .
@@ -223,6 +294,11 @@ scenario() {
     local id=$1 rc=0 start=$SECONDS
     if ((${#ONLY[@]})) && [[ " ${ONLY[*]} " != *" $id "* ]]; then return 0; fi
     [[ " ${PRODUCT_ONLY[*]} " == *" $id "* && $HOOK != product ]] && return 0
+    if [[ -z $HAS_DHCLIENT && " ${DHCLIENT_ONLY[*]} " == *" $id "* ]]; then
+        say "=== [$id] not on $SUITE: no dhclient"
+        echo "$id" >> "$T/not-here"
+        return 0
+    fi
     say ""
     say "=== [$id] $2"
     RESULTS=$T/results/$id
@@ -253,8 +329,11 @@ scenario() {
 }
 
 say "e2e: enter hook under test: $HOOK${BINARY:+ ($BINARY)}; temp dir $T"
+say "e2e: host side on $ON${ROOT:+ (pivoted root $ROOT: $(head -n 1 "${ROOT%/root}/stamp"))}"
 setup
+host_preflight
 say "e2e: router $RNS (up0 ${ROUTER_NET}, $ROUTER_LL), host $HNS (wan0 $HOST_LL), mount ns of pid $HOLDER"
+say "e2e: $(hx dockerd --version 2>&1); $(hx dhcpcd --version 2>&1 | head -n 1), hooks in $DHCPCD_HOOKS; $([[ -n $HAS_DHCLIENT ]] && hx dhclient --version 2>&1 || echo 'dhclient absent')"
 [[ -s $STATE/notes ]] && sed 's/^/e2e: note: /' "$STATE/notes"
 if [[ $HOOK == product ]]; then
     if install_product; then echo ok > "$T/install.status"; else
@@ -276,11 +355,15 @@ scenario published-hook "The published hook (wido/docker-ipv6) through the same 
 scenario daemon-json-first-lease "daemon.json wiring (target = daemon-json, no IPv6 in DOCKER_OPTS): first lease, doctor"
 scenario daemon-json-renumber "daemon.json wiring: renumbering by the same router with a new pool (NoBinding)"
 scenario dhcpcd "dhcpcd instead of dhclient: its shim writes the first /80, one restart; renewals change nothing"
+scenario dhcpcd-renumber "dhcpcd, prefix file: first lease and a renumbering (new pool), one restart each, (a)-(d)"
+scenario daemon-json-dhcpcd "dhcpcd, daemon.json: first lease and a renumbering (new pool), one restart each, (a)-(d)"
 scenario withdraw "on-loss = withdraw: a release empties the file and restarts docker; a new lease brings it back"
 scenario fallback "on-loss = fallback: a release moves docker to a ULA /80 with NAT66; a returning prefix undoes it"
 scenario nptv6 "target = nptv6: one restart for the wiring; a renumbering maps the container's new public address, no restart"
+scenario nptv6-dhcpcd "target = nptv6 with dhcpcd: renumbering, a second network, reboot and withdraw, no docker restart"
 say ""
+[[ ! -s $T/not-here ]] || say "e2e: not on $SUITE (no dhclient): $(paste -sd' ' "$T/not-here")"
 [[ ! -s $T/times ]] || say "e2e: wall time per scenario: $(paste -sd, "$T/times" | sed 's/,/, /g')"
-say "e2e: $((SECONDS)) s"
+say "e2e: $((SECONDS)) s on $ON"
 say "$PASSED passed, $FAILED failed"
 ((FAILED == 0))
