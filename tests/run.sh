@@ -12,7 +12,7 @@ export CI=true
 
 packages=(sipcalc dash shellcheck util-linux iproute2 procps isc-dhcp-client isc-dhcp-server
           dhcpcd-base docker.io iptables busybox-static nftables iputils-ping man-db groff-base
-          python3 hyperfine time bc zsh fish debootstrap debian-archive-keyring)
+          python3 hyperfine time bc zsh fish debootstrap debian-archive-keyring strace)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
