@@ -1,6 +1,7 @@
 //! Doctor's verdicts: pure functions from the gathered facts to findings, each problem with
-//! its fix. The DHCP client side (dhclient and dhcpcd) is here; docker's wiring is in
-//! `judge_docker`, what dockerd itself does with the subnet in `judge_engine`.
+//! its fix. The hooks (dhclient's and dhcpcd's) and the sysctls are here; the DHCP client
+//! processes in `judge_dhcp`, docker's wiring in `judge_docker`, what dockerd itself does
+//! with the subnet in `judge_engine`.
 
 use crate::apply::run_parts;
 use crate::inspect::doctor::Report;
