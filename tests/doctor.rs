@@ -294,7 +294,7 @@ fn an_invalid_or_stale_subnet() {
     finds(
         &m,
         "2001:db8:0:200::/80 in /etc/docker/ipv6.prefix is not inside the delegated prefix (2001:db8:0:100::/60)",
-        "restart the dhclient6-pd unit",
+        "run the hook with the current lease: systemctl restart dhclient6-pd@IFACE",
     );
     finds(
         &m,

@@ -168,7 +168,7 @@ fn dhcpcd_10_on_debian_14() {
     assert_eq!(code, Some(0), "{report}");
     for expected in [
         "ok       /usr/libexec/dhcpcd-hooks (where dhcpcd-run-hooks looks) has the docker-ipv6-pd hook",
-        "ok       dhcpcd runs on eth0 (pid 300)",
+        "ok       dhcpcd runs on eth0 (pid 301)",
         "ok       /etc/dhcpcd.conf asks for a delegated prefix (ia_pd)",
     ] {
         assert!(

@@ -11,6 +11,7 @@ mod daemon_json;
 mod dhcpcd;
 mod docs;
 mod doctor;
+mod doctor_dhcp;
 mod doctor_engine;
 mod doctor_nptv6;
 mod failures;

@@ -85,6 +85,9 @@ pub struct DhcpFacts {
     /// Processes that are dhcpcd by /proc/PID/comm or /proc/PID/exe, whatever their
     /// command line says (dhcpcd 10 rewrites it: `dhcpcd: eth0 [ip6]`).
     pub dhcpcd_pids: Vec<u32>,
+    /// DHCP client processes (dhclient, dhcpcd) in another mount namespace than ours and
+    /// init's (a container's, a test's): their hooks run there, not here.
+    pub elsewhere: Vec<u32>,
     /// /etc/dhcpcd.conf.
     pub dhcpcd_conf: Found<String>,
     /// The hook directory dhcpcd-run-hooks reads, when dhcpcd is there.

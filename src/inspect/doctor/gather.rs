@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::apply::init_system::InitSystem;
 use crate::apply::run_parts;
+use crate::inspect::docker_flags::{HomeNamespaces, MountNamespace};
 use crate::inspect::doctor::facts::{
     DhcpFacts, DhcpcdHooks, Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
 };
@@ -28,6 +29,7 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
     let root = settings.root.as_path();
     let daemon_json = daemon_json(root, &settings.daemon_json);
     let (containers, containers_unreadable) = gather_docker::containers(root);
+    let processes = docker_flags::processes(root);
     Facts {
         setup: Setup {
             kinds: settings.target.files().to_vec(),
@@ -45,7 +47,6 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
             nptv6: settings.target == Target::Nptv6,
         },
         hooks: hooks(root),
-        processes: docker_flags::processes(root),
         enabled_units: read::names_in(root, Path::new(WANTS_DIR)),
         forwarding: sysctl(root, "all/forwarding"),
         accept_ra: accept_ra(root),
@@ -56,7 +57,8 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
         leases: lease_file::survey(root),
         docker_package: read::system_file(root, Path::new("/var/lib/dpkg/status"), DPKG_STATUS_CAP)
             .map(|bytes| installed_docker(&String::from_utf8_lossy(&bytes))),
-        dhcp: dhcp(root),
+        dhcp: dhcp(root, &processes),
+        processes,
         docker_unit: gather_docker::docker_unit(root),
         containers,
         containers_unreadable,
@@ -80,8 +82,8 @@ fn exists(root: &Path, paths: &[&str]) -> bool {
         .any(|p| under_root(root, Path::new(p)).exists())
 }
 
-/// The DHCPv6 clients installed and dhcpcd's configuration and hooks.
-fn dhcp(root: &Path) -> DhcpFacts {
+/// The DHCPv6 clients installed, those running elsewhere, and dhcpcd's configuration and hooks.
+fn dhcp(root: &Path, processes: &[(u32, Vec<String>)]) -> DhcpFacts {
     let dhcpcd = exists(root, &["/usr/sbin/dhcpcd", "/sbin/dhcpcd"]);
     let text = |path: &str| {
         read::system_file(root, Path::new(path), CONFIG_CAP)
@@ -104,13 +106,34 @@ fn dhcp(root: &Path) -> DhcpFacts {
         });
         DhcpcdHooks { dir, shim }
     });
+    let dhcpcd_pids = gather_docker::pids_of(root, "dhcpcd");
     DhcpFacts {
         dhclient: exists(root, &["/sbin/dhclient", "/usr/sbin/dhclient"]),
         dhcpcd,
-        dhcpcd_pids: gather_docker::pids_of(root, "dhcpcd"),
+        elsewhere: elsewhere(root, processes, &dhcpcd_pids),
+        dhcpcd_pids,
         dhcpcd_conf: text("/etc/dhcpcd.conf"),
         dhcpcd_hooks,
     }
+}
+
+/// The DHCP client processes (dhclient, dhcpcd) in another mount namespace, told as for
+/// dockerd: one whose namespace cannot be read is taken as ours.
+fn elsewhere(root: &Path, processes: &[(u32, Vec<String>)], dhcpcd_pids: &[u32]) -> Vec<u32> {
+    let mut home = None;
+    processes
+        .iter()
+        .filter(|(pid, argv)| {
+            docker_flags::is_program(argv, "dhclient")
+                || docker_flags::is_program(argv, "dhcpcd")
+                || dhcpcd_pids.contains(pid)
+        })
+        .filter(|(pid, _)| {
+            let home = home.get_or_insert_with(|| HomeNamespaces::read(root));
+            home.of(root, *pid) == MountNamespace::Elsewhere
+        })
+        .map(|(pid, _)| *pid)
+        .collect()
 }
 
 /// The hook directory a dhcpcd-run-hooks script sources: the word ending in `-hooks/*`

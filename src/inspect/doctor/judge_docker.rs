@@ -8,6 +8,7 @@ use crate::inspect::docker_flags::FlagSource;
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::Facts;
 use crate::inspect::doctor::judge::MAKE_IT_REGULAR;
+use crate::inspect::doctor::judge_dhcp::rerun_event;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json;
 use crate::plan::target::Contents;
@@ -231,8 +232,14 @@ pub fn subnets(facts: &Facts, report: &mut Report) {
             }
             (Some(net), Contents::DaemonJson(_)) => configured.push((shown, net)),
             (None, Contents::PrefixFile(bytes)) => report.problem(
-                format!("{shown} holds no valid subnet: {}", crate::error::quote(bytes.as_deref().unwrap_or_default())),
-                "let the hook write it: restart dhclient, or run the hook by hand with new_ip6_prefix set",
+                format!(
+                    "{shown} holds no valid subnet: {}",
+                    crate::error::quote(bytes.as_deref().unwrap_or_default())
+                ),
+                format!(
+                    "let the hook write it: {}, or run the hook by hand with new_ip6_prefix set",
+                    rerun_event(&facts.dhcp)
+                ),
             ),
             (None, Contents::DaemonJson(_)) => report.warning(
                 format!("{shown} has no fixed-cidr-v6 yet (no prefix delegated so far)"),
@@ -255,7 +262,8 @@ fn leases(facts: &Facts, configured: &[(&str, Ipv6Net)], report: &mut Report) {
         .filter(|(_, p)| p.max_life != Some(0))
         .map(|(_, p)| p.prefix.trunc())
         .collect();
-    if leased.is_empty() {
+    // dhcpcd's leases are not read: their absence says nothing without dhclient.
+    if leased.is_empty() && facts.dhcp.dhclient {
         report.warning(
             "no delegated prefix in /var/lib/dhcp/dhclient6*.leases",
             None,
@@ -272,7 +280,7 @@ fn leases(facts: &Facts, configured: &[(&str, Ipv6Net)], report: &mut Report) {
             let prefixes: Vec<String> = live.iter().map(|p| p.to_string()).collect();
             report.problem(
                 format!("{net} in {shown} is not inside the delegated prefix ({}): the router does not route it here", prefixes.join(", ")),
-                "run the hook with the current lease: restart the dhclient6-pd unit (or dhclient -6 -P)",
+                format!("run the hook with the current lease: {}", rerun_event(&facts.dhcp)),
             );
         }
     }

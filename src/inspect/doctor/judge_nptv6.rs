@@ -6,6 +6,7 @@ use ipnet::Ipv6Net;
 
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::{Facts, Nptv6Facts};
+use crate::inspect::doctor::judge_dhcp::rerun_event;
 use crate::inspect::doctor::ruleset::{OurTable, foreign_nat, our_table};
 use crate::inspect::nptv6::{BridgeSubnet, lease_mapping, public_subnet};
 use crate::inspect::read::Found;
@@ -49,22 +50,21 @@ fn expected(facts: &Facts, nptv6: &Nptv6Facts, report: &mut Report) -> Option<Ma
 
 /// How to have the hook apply the mapping again: it runs no nft while its record says the
 /// mapping is in place.
-fn reapply(record: &str) -> String {
+fn reapply(record: &str, rerun: &str) -> String {
     format!(
-        "rm {record}, then let a DHCPv6 event apply the mapping again (systemctl restart \
-         dhclient6-pd@IFACE, or dhcpcd --rebind); a firewall reload that flushes the whole \
-         ruleset (systemctl restart nftables) removes our table"
+        "rm {record}, then let a DHCPv6 event apply the mapping again ({rerun}); a firewall \
+         reload that flushes the whole ruleset (systemctl restart nftables) removes our table"
     )
 }
 
 /// What to do about a missing table: nothing, since every event of the prefix, a renewal too,
 /// finds the table gone and applies the mapping again.
-fn healed_by_next_event() -> String {
-    "nothing: the next DHCPv6 event of the prefix, a renewal too, applies the mapping again (a \
-     firewall reload that flushes the whole ruleset, such as systemctl restart nftables, \
-     removes our table); to apply it now: systemctl restart dhclient6-pd@IFACE, or dhcpcd \
-     --rebind"
-        .to_string()
+fn healed_by_next_event(rerun: &str) -> String {
+    format!(
+        "nothing: the next DHCPv6 event of the prefix, a renewal too, applies the mapping again \
+         (a firewall reload that flushes the whole ruleset, such as systemctl restart nftables, \
+         removes our table); to apply it now: {rerun}"
+    )
 }
 
 /// nft installed, our table against the lease, and other tables' NAT of the prefix.
@@ -88,7 +88,8 @@ fn table(facts: &Facts, nptv6: &Nptv6Facts, expected: Option<Mapping>, report: &
         None => return,
     };
     let shown = format!("nft table ip6 {TABLE}");
-    let fix = reapply(&nptv6.record);
+    let rerun = rerun_event(&facts.dhcp);
+    let fix = reapply(&nptv6.record, rerun);
     match (our_table(ruleset), expected) {
         (OurTable::Maps(found), Some(wanted)) if found == wanted => report.ok(format!(
             "{shown} maps {} onto {}, as delegated",
@@ -115,7 +116,7 @@ fn table(facts: &Facts, nptv6: &Nptv6Facts, expected: Option<Mapping>, report: &
                 "{shown} is missing: {} is not mapped onto {}, so containers have no public IPv6",
                 wanted.public, wanted.mapped
             ),
-            healed_by_next_event(),
+            healed_by_next_event(rerun),
         ),
         (OurTable::Absent, None) => {
             report.ok(format!("no {shown}: no prefix is delegated to map"))

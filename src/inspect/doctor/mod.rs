@@ -10,11 +10,13 @@ use std::fmt;
 
 use crate::settings::Settings;
 
+pub mod dhcpcd_title;
 pub mod facts;
 pub mod gather;
 pub mod gather_docker;
 pub mod gather_nptv6;
 pub mod judge;
+mod judge_dhcp;
 mod judge_docker;
 mod judge_engine;
 mod judge_nptv6;
@@ -109,6 +111,8 @@ pub fn examine(settings: &Settings) -> Report {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dhcp;
 #[cfg(test)]
 mod tests_engine;
 #[cfg(test)]

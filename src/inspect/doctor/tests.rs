@@ -96,6 +96,7 @@ pub(super) fn healthy() -> Facts {
             dhclient: true,
             dhcpcd: false,
             dhcpcd_pids: Vec::new(),
+            elsewhere: Vec::new(),
             dhcpcd_conf: Found::Missing,
             dhcpcd_hooks: None,
         },

@@ -94,7 +94,7 @@ const NO_FOREIGN: &str = "Ok: no other nft rule translates the delegated prefix"
 const WIRED: &str = "Ok: /etc/docker/daemon.json wires docker onto fd12:3456:789a::/56: docker0 on fd12:3456:789a::/64, new networks from a pool of /64s";
 const DOCKER0: &str = "Ok: docker0 has fd12:3456:789a::/64, mapped to 2001:db8:1:100::/64";
 const BR: &str = "Ok: br-1a2b3c4d5e6f has fd12:3456:789a:1::/64, mapped to 2001:db8:1:101::/64";
-const REAPPLY: &str = "[fix: rm /run/docker-ipv6-pd/mapping, then let a DHCPv6 event apply the mapping again (systemctl restart dhclient6-pd@IFACE, or dhcpcd --rebind); a firewall reload that flushes the whole ruleset (systemctl restart nftables) removes our table]";
+const REAPPLY: &str = "[fix: rm /run/docker-ipv6-pd/mapping, then let a DHCPv6 event apply the mapping again (systemctl restart dhclient6-pd@IFACE); a firewall reload that flushes the whole ruleset (systemctl restart nftables) removes our table]";
 
 #[test]
 fn a_machine_mapped_as_delegated_has_no_problem() {
@@ -136,8 +136,24 @@ fn a_missing_table_is_healed_by_the_next_event_a_stale_one_by_removing_the_recor
     assert_eq!(
         findings(&facts)[0],
         format!(
-            "Problem: nft table ip6 docker_ipv6_pd is missing: 2001:db8:1:100::/56 is not mapped onto fd12:3456:789a::/56, so containers have no public IPv6 [fix: nothing: the next DHCPv6 event of the prefix, a renewal too, applies the mapping again (a firewall reload that flushes the whole ruleset, such as systemctl restart nftables, removes our table); to apply it now: systemctl restart dhclient6-pd@IFACE, or dhcpcd --rebind]"
+            "Problem: nft table ip6 docker_ipv6_pd is missing: 2001:db8:1:100::/56 is not mapped onto fd12:3456:789a::/56, so containers have no public IPv6 [fix: nothing: the next DHCPv6 event of the prefix, a renewal too, applies the mapping again (a firewall reload that flushes the whole ruleset, such as systemctl restart nftables, removes our table); to apply it now: systemctl restart dhclient6-pd@IFACE]"
         )
+    );
+    // Where dhclient is missing, only dhcpcd's way is offered; with both, both.
+    facts.dhcp.dhclient = false;
+    facts.dhcp.dhcpcd = true;
+    assert!(
+        findings(&facts)[0].ends_with("to apply it now: dhcpcd --rebind]"),
+        "{:?}",
+        findings(&facts)
+    );
+    facts.dhcp.dhclient = true;
+    assert!(
+        findings(&facts)[0].ends_with(
+            "to apply it now: systemctl restart dhclient6-pd@IFACE, or dhcpcd --rebind]"
+        ),
+        "{:?}",
+        findings(&facts)
     );
     assert_eq!(findings(&facts)[1], NO_FOREIGN);
     // Renumbered: the lease holds the next prefix, the table the old one.
