@@ -9,8 +9,8 @@ use crate::apply::run_parts;
 use crate::inspect::doctor::facts::{
     DhcpFacts, DhcpcdHooks, Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
 };
-use crate::inspect::doctor::gather_docker;
 use crate::inspect::doctor::gather_nptv6::{self, ListRuleset};
+use crate::inspect::doctor::{gather_docker, gather_network_managers};
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
@@ -28,6 +28,7 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
     let root = settings.root.as_path();
     let daemon_json = daemon_json(root, &settings.daemon_json);
     let (containers, containers_unreadable) = gather_docker::containers(root);
+    let processes = docker_flags::processes(root);
     Facts {
         setup: Setup {
             kinds: settings.target.files().to_vec(),
@@ -45,7 +46,8 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
             nptv6: settings.target == Target::Nptv6,
         },
         hooks: hooks(root),
-        processes: docker_flags::processes(root),
+        network_managers: gather_network_managers::network_managers(root, &processes),
+        processes,
         enabled_units: read::names_in(root, Path::new(WANTS_DIR)),
         forwarding: sysctl(root, "all/forwarding"),
         accept_ra: accept_ra(root),

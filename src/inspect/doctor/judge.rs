@@ -6,7 +6,7 @@ use crate::apply::run_parts;
 use crate::inspect::docker_flags;
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::{Facts, HOOKS_DIR};
-use crate::inspect::doctor::{judge_docker, judge_engine, judge_nptv6};
+use crate::inspect::doctor::{judge_docker, judge_engine, judge_network_managers, judge_nptv6};
 use crate::inspect::read::Found;
 
 /// Words in a hook that show it writes docker's subnet (the published hook has them all).
@@ -26,6 +26,7 @@ pub fn judge(facts: &Facts) -> Report {
     let mut report = Report::default();
     hooks(facts, &mut report);
     let uplinks = dhcp_client(facts, &mut report);
+    judge_network_managers::network_managers(facts, &mut report);
     sysctls(facts, &uplinks, &mut report);
     judge_docker::wiring(facts, &mut report);
     judge_docker::subnets(facts, &mut report);
