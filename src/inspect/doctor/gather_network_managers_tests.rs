@@ -73,3 +73,57 @@ fn etc_overrides_a_network_file_of_the_same_name_and_drop_ins_follow() {
     assert_eq!(values(&file.text, "DHCPv6", "UseDelegatedPrefix"), ["yes"]);
     assert_eq!(network_file(root.path(), "eth0"), None);
 }
+
+fn put(root: &Path, path: &str, text: &str) {
+    let real = root.join(path);
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(real, text).unwrap();
+}
+
+#[test]
+fn networkd_is_found_by_comm_or_its_state_directory_and_nm_by_its_arguments() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let facts = network_managers(root, &[]);
+    assert_eq!(facts, NetworkManagersFacts::default());
+    // comm holds 15 bytes of the name.
+    put(root, "proc/91/comm", "systemd-network\n");
+    let processes = [(80, vec!["/usr/sbin/NetworkManager".to_string()])];
+    let facts = network_managers(root, &processes);
+    assert!(facts.networkd_running && facts.nm_running);
+    std::fs::remove_dir_all(root.join("proc")).unwrap();
+    std::fs::create_dir_all(root.join("run/systemd/netif/links")).unwrap();
+    assert!(network_managers(root, &[]).networkd_running);
+}
+
+#[test]
+fn the_uplink_comes_from_the_watch_s_record_else_the_default_route() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let route = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00450003     eth9\n";
+    put(root, "proc/net/ipv6_route", route);
+    assert_eq!(
+        network_managers(root, &[]).uplink,
+        Some(("eth9".into(), "the default route"))
+    );
+    put(
+        root,
+        "var/lib/docker-ipv6-pd/networkd-lease",
+        "b1 wan0 2001:db8::/56\n",
+    );
+    assert_eq!(
+        network_managers(root, &[]).uplink,
+        Some(("wan0".into(), "the watch's record"))
+    );
+}
+
+#[test]
+fn the_watch_counts_as_enabled_in_any_wants_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let wants = root.join("etc/systemd/system/network-online.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    assert!(!network_managers(root, &[]).watch_enabled);
+    std::os::unix::fs::symlink("/nowhere", wants.join(WATCH_UNIT)).unwrap();
+    assert!(network_managers(root, &[]).watch_enabled);
+}
