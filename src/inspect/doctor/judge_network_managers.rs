@@ -162,9 +162,9 @@ fn network_manager(facts: &Facts, report: &mut Report) {
             "./install.sh (or install the .deb)",
         ),
         Found::Unreadable(why) => report.problem(why.clone(), MAKE_IT_REGULAR),
-        Found::Read(m) if m.uid != 0 || m.mode & 0o7022 != 0 || m.mode & 0o100 == 0 => report
+        Found::Read(m) if m.uid != 0 || m.mode & 0o4022 != 0 || m.mode & 0o100 == 0 => report
             .problem(
-                format!("{DISPATCHER} is owned by uid {} with mode {:04o}: NetworkManager skips it (it runs only root's executable files that group and others cannot write, without set-id bits)", m.uid, m.mode),
+                format!("{DISPATCHER} is owned by uid {} with mode {:04o}: NetworkManager skips it (it runs only root's executable files that group and others cannot write, not set-uid)", m.uid, m.mode),
                 format!("chown root:root {DISPATCHER} && chmod 0755 {DISPATCHER}"),
             ),
         Found::Read(m) => report.ok(format!(

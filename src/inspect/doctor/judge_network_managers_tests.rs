@@ -185,11 +185,11 @@ fn a_dispatcher_network_manager_skips_is_a_problem() {
             format!("chown root:root {DISPATCHER} && chmod 0755 {DISPATCHER}")
         );
     }
-    facts.network_managers.dispatcher = Found::Read(Mode {
-        uid: 0,
-        mode: 0o700,
-    });
-    assert!(!report(&facts).has_problem());
+    // NetworkManager refuses set-uid files, not set-gid ones.
+    for mode in [0o700, 0o2755] {
+        facts.network_managers.dispatcher = Found::Read(Mode { uid: 0, mode });
+        assert!(!report(&facts).has_problem(), "{mode:o}");
+    }
     facts.network_managers.dispatcher = Found::Missing;
     assert_eq!(finding(&report(&facts), "is missing").0, Verdict::Problem);
     assert!(!manages_prefix(&facts));
