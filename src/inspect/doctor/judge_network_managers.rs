@@ -157,6 +157,11 @@ fn network_manager(facts: &Facts, report: &mut Report) {
         ),
     }
     match &n.dispatcher {
+        // Where dhclient or dhcpcd runs, NetworkManager may leave the uplink to it.
+        Found::Missing if other => report.warning(
+            format!("{DISPATCHER} is missing: NetworkManager never calls docker-ipv6-pd (fine if dhclient or dhcpcd, which runs, manages the uplink)"),
+            Some("./install.sh (or install the .deb)".into()),
+        ),
         Found::Missing => report.problem(
             format!("{DISPATCHER} is missing: NetworkManager never calls docker-ipv6-pd"),
             "./install.sh (or install the .deb)",

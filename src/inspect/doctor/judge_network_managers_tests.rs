@@ -193,6 +193,11 @@ fn a_dispatcher_network_manager_skips_is_a_problem() {
     facts.network_managers.dispatcher = Found::Missing;
     assert_eq!(finding(&report(&facts), "is missing").0, Verdict::Problem);
     assert!(!manages_prefix(&facts));
+    facts.processes.push((
+        100,
+        ["dhclient", "-6", "-P", "eth0"].map(String::from).to_vec(),
+    ));
+    assert_eq!(finding(&report(&facts), "is missing").0, Verdict::Warning);
 }
 
 #[test]
