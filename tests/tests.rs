@@ -13,6 +13,7 @@ mod docs;
 mod doctor;
 mod doctor_dhcp;
 mod doctor_engine;
+mod doctor_networkd;
 mod doctor_nptv6;
 mod failures;
 mod hook_run;

@@ -7,3 +7,4 @@ pub mod lease_file;
 pub mod nptv6;
 pub mod read;
 pub mod status;
+pub mod status_source;

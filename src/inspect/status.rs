@@ -11,6 +11,7 @@ use ipnet::Ipv6Net;
 use crate::inspect::docker_flags;
 use crate::inspect::lease_file::{self, LeasedPrefix};
 use crate::inspect::read::{self, CONFIG_CAP, Found};
+use crate::inspect::status_source::{self, Source};
 use crate::plan::target::Contents;
 use crate::settings::{Settings, Target};
 
@@ -26,6 +27,9 @@ pub use nptv6::{Bridge, Nptv6Status};
 pub struct Status {
     /// Each delegated prefix in dhclient's lease files.
     pub delegated: Vec<Delegated>,
+    /// The lease networkd's watch or NetworkManager's dispatcher last handed on (left out
+    /// of the JSON when there is none).
+    pub sources: Vec<Source>,
     /// Each file the target writes, with the subnet it holds.
     pub configured: Vec<Configured>,
     /// Each place that gives dockerd IPv6 flags.
@@ -72,6 +76,7 @@ pub fn collect(settings: &Settings) -> Status {
     let mut status = Status::default();
     let leases = lease_file::survey(root);
     status.warnings.extend(leases.unreadable.iter().cloned());
+    status.sources = status_source::collect(root, &mut status.warnings);
     if settings.target == Target::Nptv6 {
         status.nptv6 = Some(nptv6::collect(settings, &leases, &mut status.warnings));
     }
@@ -124,7 +129,8 @@ pub fn collect(settings: &Settings) -> Status {
 pub fn render(status: &Status) -> String {
     let mut out = String::new();
     let or_unknown = |n: Option<u32>| n.map_or("?".into(), |n| n.to_string());
-    if status.delegated.is_empty() {
+    out += &status_source::render(&status.sources);
+    if status.delegated.is_empty() && status.sources.is_empty() {
         out += "delegated:  nothing (no prefix in /var/lib/dhcp/dhclient6*.leases)\n";
     }
     for p in status.delegated.iter().map(|d| &d.lease) {

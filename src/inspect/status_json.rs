@@ -11,6 +11,10 @@ impl Serialize for Status {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Status", 5)?;
         s.serialize_field("delegated", &self.delegated)?;
+        match self.sources.as_slice() {
+            [] => s.skip_field("sources")?,
+            sources => s.serialize_field("sources", sources)?,
+        }
         s.serialize_field("configured", &self.configured)?;
         s.serialize_field("docker_flags", &self.docker_flags)?;
         match &self.nptv6 {

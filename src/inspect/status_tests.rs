@@ -5,6 +5,7 @@ use super::*;
 
 fn example() -> Status {
     Status {
+        sources: Vec::new(),
         delegated: vec![Delegated {
             lease: LeasedPrefix {
                 prefix: "2001:db8:0:100::/60".parse().unwrap(),

@@ -55,6 +55,8 @@ pub struct Facts {
     pub docker0: Vec<ipnet::Ipv6Net>,
     /// What `target = nptv6` needs besides; `None` for the other targets.
     pub nptv6: Option<Nptv6Facts>,
+    /// systemd-networkd and NetworkManager, and our pieces for them.
+    pub network_managers: crate::inspect::doctor::gather_network_managers::NetworkManagersFacts,
 }
 
 /// The mapping of `target = nptv6` as the machine has it.

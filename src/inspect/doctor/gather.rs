@@ -10,8 +10,8 @@ use crate::inspect::docker_flags::{HomeNamespaces, MountNamespace};
 use crate::inspect::doctor::facts::{
     DhcpFacts, DhcpcdHooks, Facts, HOOKS_DIR, HookFile, Setup, Shim, TargetFile, WANTS_DIR,
 };
-use crate::inspect::doctor::gather_docker;
 use crate::inspect::doctor::gather_nptv6::{self, ListRuleset};
+use crate::inspect::doctor::{gather_docker, gather_network_managers};
 use crate::inspect::read::{self, CONFIG_CAP, DPKG_STATUS_CAP, Found, SYSCTL_CAP};
 use crate::inspect::{docker_flags, lease_file};
 use crate::plan::daemon_json::DaemonJson;
@@ -47,6 +47,7 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
             nptv6: settings.target == Target::Nptv6,
         },
         hooks: hooks(root),
+        network_managers: gather_network_managers::network_managers(root, &processes),
         enabled_units: read::names_in(root, Path::new(WANTS_DIR)),
         forwarding: sysctl(root, "all/forwarding"),
         accept_ra: accept_ra(root),

@@ -6,7 +6,9 @@
 use crate::apply::run_parts;
 use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::{Facts, HOOKS_DIR};
-use crate::inspect::doctor::{judge_dhcp, judge_docker, judge_engine, judge_nptv6};
+use crate::inspect::doctor::{
+    judge_dhcp, judge_docker, judge_engine, judge_network_managers, judge_nptv6,
+};
 use crate::inspect::read::Found;
 
 /// Words in a hook that show it writes docker's subnet (the published hook has them all).
@@ -26,6 +28,7 @@ pub fn judge(facts: &Facts) -> Report {
     let mut report = Report::default();
     hooks(facts, &mut report);
     let uplinks = judge_dhcp::dhcp_client(facts, &mut report);
+    judge_network_managers::network_managers(facts, &mut report);
     sysctls(facts, &uplinks, &mut report);
     judge_docker::wiring(facts, &mut report);
     judge_docker::subnets(facts, &mut report);
@@ -84,7 +87,7 @@ fn hooks(facts: &Facts, report: &mut Report) {
     dhcpcd_hook(facts, report);
     // Where dhcpcd is the only client (Debian 14 has no dhclient), dhclient's hooks do not matter.
     let dhcpcd_only = facts.dhcp.dhcpcd && !facts.dhcp.dhclient;
-    if shims == 0 && !dhcpcd_only {
+    if shims == 0 && !dhcpcd_only && !judge_network_managers::speaks_for_the_prefix(facts) {
         report.problem(
             format!("no docker-ipv6-pd hook in {dir}: dhclient never calls it"),
             "./install.sh (or install the .deb)",

@@ -6,6 +6,7 @@ use crate::inspect::doctor::Report;
 use crate::inspect::doctor::dhcpcd_title::{self, Serves};
 use crate::inspect::doctor::facts::{DhcpFacts, Facts};
 use crate::inspect::doctor::judge::{DHCPCD_PD_FIX, MAKE_IT_REGULAR};
+use crate::inspect::doctor::judge_network_managers;
 use crate::inspect::read::Found;
 
 /// How to have the DHCP clients installed run the hook again, for fixes: dhclient6-pd@ only
@@ -163,7 +164,11 @@ pub fn dhcp_client(facts: &Facts, report: &mut Report) -> Vec<String> {
     if dhcpcd_runs {
         dhcpcd_conf(facts, report);
     }
-    if uplinks.is_empty() && !without_prefix && !dhcpcd_runs {
+    if uplinks.is_empty()
+        && !without_prefix
+        && !dhcpcd_runs
+        && !judge_network_managers::speaks_for_the_prefix(facts)
+    {
         let dhcp = &facts.dhcp;
         let fix = match (dhcp.dhclient, dhcp.dhcpcd) {
             (true, _) => "systemctl enable --now dhclient6-pd@IFACE (IFACE: the interface towards the router)".to_string(),

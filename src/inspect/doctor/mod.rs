@@ -14,11 +14,13 @@ pub mod dhcpcd_title;
 pub mod facts;
 pub mod gather;
 pub mod gather_docker;
+pub mod gather_network_managers;
 pub mod gather_nptv6;
 pub mod judge;
 mod judge_dhcp;
 mod judge_docker;
 mod judge_engine;
+pub mod judge_network_managers;
 mod judge_nptv6;
 pub mod ruleset;
 

@@ -105,6 +105,7 @@ pub(super) fn healthy() -> Facts {
         containers_unreadable: Vec::new(),
         docker0: Vec::new(),
         nptv6: None,
+        network_managers: Default::default(),
     }
 }
 
