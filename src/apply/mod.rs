@@ -6,6 +6,7 @@ pub mod atomic_file;
 pub mod child;
 pub mod firewall;
 pub mod init_system;
+pub mod lease_record;
 pub mod mapping_state;
 pub mod post_change;
 pub mod run_parts;

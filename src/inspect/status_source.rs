@@ -10,17 +10,16 @@ use std::path::Path;
 use ipnet::Ipv6Net;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use crate::apply::lease_record::{self, Lease};
 use crate::inspect::read::{self, Found, SYSCTL_CAP};
 
 /// The records' directory, as on the system.
 const RECORD_DIR: &str = "/var/lib/docker-ipv6-pd";
 /// Each source with the name of its record.
 pub const RECORDS: [(&str, &str); 2] = [
-    ("networkd", "networkd-lease"),
-    ("NetworkManager", "networkmanager-lease"),
+    ("networkd", lease_record::NETWORKD),
+    ("NetworkManager", lease_record::NETWORK_MANAGER),
 ];
-/// A record's link when the link is unknown.
-const NO_LINK: &str = "-";
 
 /// The lease a source last handed on, as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,37 +53,12 @@ impl Recorded {
     }
 }
 
-/// One record's line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// The kernel's boot id when it was written.
-    pub boot: String,
-    pub link: Option<String>,
-    pub prefixes: Vec<Ipv6Net>,
-}
-
-/// A record's line: boot id, link, prefixes; `None` when it is not one.
-pub fn parse_record(line: &str) -> Option<Record> {
-    let mut words = line.split_whitespace();
-    let boot = words.next()?.to_string();
-    let link = match words.next()? {
-        NO_LINK => None,
-        name => Some(name.to_string()),
-    };
-    let prefixes = words.map(str::parse).collect::<Result<_, _>>().ok()?;
-    Some(Record {
-        boot,
-        link,
-        prefixes,
-    })
-}
-
 /// The record `name` under `root`: missing, unreadable or not a record (then with why), or
 /// what it says.
-pub fn read_record(root: &Path, name: &str) -> Found<Result<Record, String>> {
+pub fn read_record(root: &Path, name: &str) -> Found<Result<Lease, String>> {
     let path = format!("{RECORD_DIR}/{name}");
     read::system_file(root, Path::new(&path), SYSCTL_CAP).map(|bytes| {
-        parse_record(String::from_utf8_lossy(&bytes).trim())
+        Lease::parse(String::from_utf8_lossy(&bytes).trim())
             .ok_or_else(|| format!("{path} is not a lease record (BOOT_ID LINK PREFIX...)"))
     })
 }

@@ -5,7 +5,6 @@
 //! plan: every target, the loss policy, post-change scripts and `--dry-run` act the same.
 
 pub mod derive;
-pub mod lease_record;
 pub mod networkmanager;
 mod wake;
 
@@ -15,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use ipnet::Ipv6Net;
 
+use crate::apply::lease_record::{self, Lease, LeaseRecord, boot_id};
 use crate::error::{ConfigError, InputError};
 use crate::event::networkd::{self, Delegation};
 use crate::log;
@@ -22,14 +22,13 @@ use crate::on_event;
 use crate::plan::nptv6::{LONGEST_MAPPED, MappingRefused};
 use crate::settings::{Client, Settings, Target};
 use derive::{Previous, derive};
-use lease_record::{Lease, LeaseRecord, boot_id};
 use wake::{Wake, Waker};
 
 /// How long the kernel must stay quiet after a change before networkd is read: a renewal or
 /// a renumbering is a burst of messages.
 const DEBOUNCE: Duration = Duration::from_secs(1);
 /// The lease record of networkd.
-const RECORD: &str = "networkd-lease";
+const RECORD: &str = lease_record::NETWORKD;
 
 /// What `watch` was asked for besides the settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

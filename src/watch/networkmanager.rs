@@ -5,6 +5,7 @@
 use anyhow::Result;
 use ipnet::Ipv6Net;
 
+use crate::apply::lease_record::{self, Lease, LeaseRecord, boot_id};
 use crate::event::HookEvent;
 use crate::event::env::Env;
 use crate::event::networkmanager::{self, Dispatch};
@@ -12,11 +13,10 @@ use crate::log;
 use crate::on_event;
 use crate::settings::Settings;
 use crate::watch::derive::same_networks;
-use crate::watch::lease_record::{Lease, LeaseRecord, boot_id};
 use crate::watch::{event_subnet_size, refused_for_target};
 
 /// The lease record of NetworkManager.
-const RECORD: &str = "networkmanager-lease";
+const RECORD: &str = lease_record::NETWORK_MANAGER;
 
 /// Runs the dispatcher call in `env`.
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {

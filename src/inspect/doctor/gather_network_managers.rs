@@ -28,7 +28,7 @@ const CONNECTION_DIRS: [&str; 2] = [
     "/run/NetworkManager/system-connections",
 ];
 /// The watch's lease record, under /var/lib/docker-ipv6-pd.
-pub const NETWORKD_RECORD: &str = "networkd-lease";
+pub const NETWORKD_RECORD: &str = crate::apply::lease_record::NETWORKD;
 
 /// What doctor knows of systemd-networkd and NetworkManager.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,7 +134,7 @@ fn watch_enabled(root: &Path) -> bool {
 
 /// The uplink: the link in the watch's record, else the default route's interface.
 fn uplink(root: &Path) -> Option<(String, &'static str)> {
-    if let Some(Ok(status_source::Record {
+    if let Some(Ok(crate::apply::lease_record::Lease {
         link: Some(link), ..
     })) = status_source::read_record(root, NETWORKD_RECORD).ok()
     {

@@ -15,6 +15,10 @@ use crate::apply::state::StateLine;
 const DIR: &str = "var/lib/docker-ipv6-pd";
 /// Where a link's name is unknown (networkd before 255 may tie a prefix to no link).
 const NO_LINK: &str = "-";
+/// The record of systemd-networkd's watch.
+pub const NETWORKD: &str = "networkd-lease";
+/// The record of NetworkManager's dispatcher.
+pub const NETWORK_MANAGER: &str = "networkmanager-lease";
 
 /// A lease as last handed to the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +32,8 @@ pub struct Lease {
 }
 
 impl Lease {
-    fn parse(line: &str) -> Option<Lease> {
+    /// A record's line (`BOOT_ID LINK PREFIX...`); `None` when it is not one.
+    pub fn parse(line: &str) -> Option<Lease> {
         let mut words = line.split_whitespace();
         let boot = words.next()?.to_string();
         let link = match words.next()? {
