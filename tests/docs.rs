@@ -308,3 +308,20 @@ fn fish_completes_subcommands_their_options_and_the_values_of_choices() {
         ["bash", "fish", "zsh"]
     );
 }
+
+#[test]
+fn every_variable_post_change_scripts_get_is_in_the_man_page_and_the_readme() {
+    let source = include_str!("../src/apply/post_change.rs");
+    let names: Vec<&str> = source
+        .split('"')
+        .filter(|word| word.starts_with("DOCKER_IPV6_PD_") && !word.contains(' '))
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    let out = Command::new(BIN).arg("man").output().unwrap();
+    let man = String::from_utf8(out.stdout).unwrap().replace("\\_", "_");
+    let readme = include_str!("../README.md");
+    for name in names {
+        assert!(man.contains(name), "the man page does not name {name}");
+        assert!(readme.contains(name), "the README does not name {name}");
+    }
+}
