@@ -33,12 +33,13 @@ fn with_hooks(timeout: u64) -> (Machine, PathBuf) {
 fn a_hook_flooding_its_output_is_killed_and_its_output_stays_small() {
     let (m, hooks) = with_hooks(2);
     let sizes = m.dir.path().join("sizes");
-    // Every 50 ms: the size of the hook's output buffer, and the peak memory of the hook run.
+    // Every 50 ms: the memory the hook's output buffer holds (its allocated blocks), and the
+    // peak memory of the hook run.
     write_executable(
         &hooks.join("10-flood"),
         &format!(
             "#!/bin/sh\nyes & while :; do\n\
-             size=$(stat -L -c %s /proc/$$/fd/1)\n\
+             size=$(( $(stat -L -c '%b*%B' /proc/$$/fd/1) ))\n\
              peak=$(awk '/^VmHWM/ {{print $2}}' /proc/$PPID/status)\n\
              echo \"$size $peak\" >>{}\nsleep 0.05\ndone\n",
             sizes.display()

@@ -88,8 +88,8 @@ fn run_reading(mut command: Command, stdin: Stdio, timeout: Duration) -> io::Res
     })
 }
 
-/// A memfd whose writes always go to its end, so that truncating it from our side makes the
-/// child's next write land at the start again, not past a hole.
+/// A memfd whose writes always go to its end, so that the child's writes follow whatever
+/// size the file has, whoever else writes to it.
 fn new_memfd() -> io::Result<File> {
     let fd: OwnedFd = memfd_create("child-output", MFdFlags::MFD_CLOEXEC)?;
     fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_APPEND))?;

@@ -1,10 +1,14 @@
 //! The output of a child run with limits: a memfd the child writes to, kept small while it
-//! runs by saving its start and its latest bytes and emptying it, then shown on one line.
+//! runs by punching its middle out (its start and its latest bytes stay, nothing the child
+//! writes meanwhile is lost), then shown on one line.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-/// Bytes the buffer may hold before it is emptied (plus what the child writes in one poll).
+use nix::fcntl::{FallocateFlags, fallocate};
+
+/// Bytes the buffer may hold before its middle is punched out (plus what the child writes in
+/// one poll).
 const LIMIT: u64 = 64 * 1024;
 /// Bytes kept from the start of the output, and from its end.
 const HEAD_KEPT: usize = 4 * 1024;
@@ -13,26 +17,18 @@ const TAIL_KEPT: usize = 4 * 1024;
 const HEAD_SHOWN: usize = 100;
 const TAIL_SHOWN: usize = 200;
 
-/// A memfd opened with O_APPEND, shared with the child as its stdout and stderr.
+/// A memfd opened with O_APPEND, shared with the child as its stdout and stderr. Its size
+/// only grows; the memory it holds stays bounded because the middle is a hole.
 pub struct Buffer {
     file: File,
-    /// The start of the output, saved when the buffer was first emptied.
-    head: Vec<u8>,
-    /// The end of the output as it was when the buffer was last emptied.
-    tail: Vec<u8>,
-    /// Whether the buffer has been emptied (so some of the middle is gone).
-    emptied: bool,
+    /// Where the bytes still held after the hole start (0: no hole yet).
+    kept_from: u64,
 }
 
 impl Buffer {
     /// Wraps `file`, which must be opened with O_APPEND so the child writes follow a truncate.
     pub fn new(file: File) -> Buffer {
-        Buffer {
-            file,
-            head: Vec::new(),
-            tail: Vec::new(),
-            emptied: false,
-        }
+        Buffer { file, kept_from: 0 }
     }
 
     /// The memfd, to hand to the child.
@@ -40,45 +36,42 @@ impl Buffer {
         &self.file
     }
 
-    /// Empties the memfd when it holds more than LIMIT bytes, keeping its start and its end.
+    /// Punches out all but the first HEAD_KEPT and the last TAIL_KEPT bytes when the memfd
+    /// holds more than LIMIT bytes past its start: the child's writes land at the end all the
+    /// while (O_APPEND), so nothing it writes meanwhile is lost.
     pub fn keep_bounded(&mut self) {
         let size = self.size();
-        if size <= LIMIT {
+        let from = self.kept_from.max(HEAD_KEPT as u64);
+        if size.saturating_sub(from) <= LIMIT {
             return;
         }
-        if !self.emptied {
-            self.head = self.read(0, HEAD_KEPT);
-        }
-        self.tail = self.read(size.saturating_sub(TAIL_KEPT as u64), TAIL_KEPT);
-        // Whatever the child wrote since the size was taken is lost with the middle.
-        if self.file.set_len(0).is_ok() {
-            self.emptied = true;
+        let to = size - TAIL_KEPT as u64;
+        let punch = FallocateFlags::FALLOC_FL_PUNCH_HOLE | FallocateFlags::FALLOC_FL_KEEP_SIZE;
+        let (Ok(offset), Ok(len)) = (i64::try_from(from), i64::try_from(to - from)) else {
+            return;
+        };
+        if fallocate(&self.file, punch, offset, len).is_ok() {
+            self.kept_from = to;
         }
     }
 
     /// The output, folded to one line, with its middle cut out when it is long.
     pub fn shown(&self) -> String {
         let size = self.size();
-        if !self.emptied && size <= (HEAD_KEPT + TAIL_KEPT) as u64 {
+        if self.kept_from == 0 && size <= (HEAD_KEPT + TAIL_KEPT) as u64 {
             return shown(&self.read(0, size as usize), &[], false);
         }
-        let head = if self.emptied {
-            self.head.clone()
-        } else {
-            self.read(0, HEAD_KEPT)
-        };
-        let mut tail = self.tail.clone();
-        tail.extend(self.read(size.saturating_sub(TAIL_KEPT as u64), TAIL_KEPT));
-        let tail = &tail[tail.len().saturating_sub(TAIL_KEPT)..];
-        shown(&head, tail, true)
+        let head = self.read(0, HEAD_KEPT);
+        let tail_from = self.kept_from.max(size.saturating_sub(TAIL_KEPT as u64));
+        let tail = self.read(tail_from, TAIL_KEPT);
+        shown(&head, &tail, true)
     }
 
     fn size(&self) -> u64 {
         self.file.metadata().map(|m| m.len()).unwrap_or(0)
     }
 
-    /// Up to `len` bytes at `offset` (fewer when the child has not written them or the
-    /// buffer was emptied meanwhile).
+    /// Up to `len` bytes at `offset` (fewer when the child has not written them).
     fn read(&self, offset: u64, len: usize) -> Vec<u8> {
         let mut bytes = vec![0; len];
         let mut filled = 0;

@@ -117,9 +117,10 @@ fn at_the_timeout_the_whole_group_is_killed() {
 fn a_flood_of_output_keeps_the_buffer_small() {
     let dir = tempfile::tempdir().unwrap();
     let sizes = dir.path().join("sizes");
-    // The script measures its own stdout (the buffer) while `yes` fills it.
+    // The script measures the memory its own stdout (the buffer) holds, its allocated
+    // blocks, while `yes` fills it.
     let script = format!(
-        "yes & while :; do size=$(stat -L -c %s /proc/$$/fd/1); echo $size >>{}; sleep 0.05; done",
+        "yes & while :; do size=$(( $(stat -L -c '%b*%B' /proc/$$/fd/1) )); echo $size >>{}; sleep 0.05; done",
         sizes.display()
     );
     let done = run(sh(&script), Duration::from_secs(2)).unwrap();
