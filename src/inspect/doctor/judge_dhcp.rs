@@ -35,7 +35,7 @@ fn dhcpcd_conf(facts: &Facts, report: &mut Report) {
         }
         Found::Unreadable(why) => report.warning(why.clone(), Some(MAKE_IT_REGULAR.into())),
         _ => report.problem(
-            "dhcpcd runs, but /etc/dhcpcd.conf has no ia_pd: it asks for no prefix",
+            "dhcpcd runs, but /etc/dhcpcd.conf has no ia_pd: it asks for no prefix (unless it was started with -f another file, which dhcpcd 10 no longer shows in its command line)",
             DHCPCD_PD_FIX,
         ),
     }
