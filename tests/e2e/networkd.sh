@@ -43,6 +43,14 @@ start_networkd() {
     printf '%s\n' '[Match]' 'Name=wan0' '[Network]' 'DHCP=ipv6' 'IPv6AcceptRA=no' '[DHCPv6]' \
         'WithoutRA=solicit' 'UseDelegatedPrefix=yes' 'PrefixDelegationHint=::/60' > "$T/wan0.network"
     hx cp "$T/wan0.network" "$ND_NETWORK"
+    # 252's and 257's networkctl ask networkd over D-Bus: a private system bus where the tree
+    # has one (262 answers over varlink without it).
+    if hx sh -c 'command -v dbus-daemon' > /dev/null; then
+        hx sh -c 'mkdir -p /run/dbus && exec dbus-daemon --system --nofork --nopidfile' \
+            >> "$STATE/dbus.log" 2>&1 &
+        echo $! > "$T/dbus.pid"
+        wait_until 10 hx test -S /run/dbus/system_bus_socket || return 1
+    fi
     # In a mount namespace of its own with /sys read-only, as in a container: networkd then
     # takes udev for absent instead of waiting for it to initialise each link.
     hx unshare -m --propagation private sh -c 'mount -o remount,bind,ro /sys &&
@@ -57,7 +65,7 @@ start_watch() {
 }
 networkd_cleanup() {
     local f
-    for f in watch networkd; do
+    for f in watch networkd dbus; do
         [[ -s $T/$f.pid ]] && kill "$(cat "$T/$f.pid")" 2> /dev/null || true
     done
     hx rm -f "$ND_NETWORK"
