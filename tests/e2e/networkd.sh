@@ -36,6 +36,7 @@ for n in found:
         sys.exit(0)
 sys.exit(1)' "$1"
 }
+nd_has() { nd_prefix "$1" > /dev/null; } # nd_has NET: networkctl shows a prefix inside NET
 # start_networkd: networkd as root with its own /run/systemd and .network directory
 start_networkd() {
     hx sh -c 'mkdir -p /run/systemd/netif /etc/systemd/network &&
@@ -106,7 +107,7 @@ scenario_networkd() {
     local prefix lat r0 newp ms
     need "networkd started ($(hx networkctl --version | head -n 1))" start_networkd
     start_watch
-    need "networkctl shows a prefix of pool A within 30 s" wait_until 30 nd_prefix "$POOL_A_NET" > /dev/null
+    need "networkctl shows a prefix of pool A within 30 s" wait_until 30 nd_has "$POOL_A_NET"
     prefix=$(nd_prefix "$POOL_A_NET")
     info networkd "delegated $prefix"
     need "our nft table maps $prefix within 30 s" wait_until 30 maps "$prefix"
