@@ -21,7 +21,7 @@
 #   SCENARIO       run only these, by name: first-lease renewal reboot renumber-new-router
 #                  renumber-new-pool two-prefixes release broken-binary published-hook
 #                  daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
-#                  daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd; some build on the
+#                  daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd; some build on the
 #                  one before
 #   E2E_HOOK=published  run the dhclient scenarios and published-hook with the published hook
 #                  (the sipcalc hook, wido/docker-ipv6) instead of the product (to check the
@@ -62,14 +62,16 @@ source "$E2E/nptv6.sh"
 source "$E2E/nptv6-dhcpcd.sh"
 # shellcheck source=tests/e2e/dhcpcd-renumber.sh
 source "$E2E/dhcpcd-renumber.sh"
+# shellcheck source=tests/e2e/networkd.sh
+source "$E2E/networkd.sh"
 
 # Every scenario, in the order they run; those about the product itself are left out with
 # E2E_HOOK=published.
 SCENARIOS=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
     broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd
-    dhcpcd-renumber daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd)
+    dhcpcd-renumber daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd)
 PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
-    daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd)
+    daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd)
 # Those that need dhclient (absent from Debian 14); the others run with dhcpcd.
 DHCLIENT_ONLY=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
     broken-binary published-hook daemon-json-first-lease daemon-json-renumber withdraw fallback nptv6)
@@ -299,6 +301,11 @@ scenario() {
         echo "$id" >> "$T/not-here"
         return 0
     fi
+    if [[ $id == networkd ]] && ! networkd_present; then
+        say "=== [$id] not on $ON: no systemd-networkd"
+        echo "$id" >> "$T/not-here"
+        return 0
+    fi
     say ""
     say "=== [$id] $2"
     RESULTS=$T/results/$id
@@ -361,6 +368,7 @@ scenario withdraw "on-loss = withdraw: a release empties the file and restarts d
 scenario fallback "on-loss = fallback: a release moves docker to a ULA /80 with NAT66; a returning prefix undoes it"
 scenario nptv6 "target = nptv6: one restart for the wiring; a renumbering maps the container's new public address, no restart"
 scenario nptv6-dhcpcd "target = nptv6 with dhcpcd: renumbering, a second network, reboot and withdraw, no docker restart"
+scenario networkd "systemd-networkd and the watch, target = nptv6: first lease, renewals, renumbering, no restart"
 say ""
 [[ ! -s $T/not-here ]] || say "e2e: not on $SUITE (no dhclient): $(paste -sd' ' "$T/not-here")"
 [[ ! -s $T/times ]] || say "e2e: wall time per scenario: $(paste -sd, "$T/times" | sed 's/,/, /g')"
