@@ -45,15 +45,31 @@ EOF2
 }
 dhcpcd_pid() { hcat "$DHCPCD_PID"; }
 dhcpcd_running() { local pid; pid=$(dhcpcd_pid) && [[ -n $pid ]] && kill -0 "$pid" 2> /dev/null; }
+# host_dhcpcd_pids: every dhcpcd process of the host namespace, its privilege-separated
+# helpers included
+host_dhcpcd_pids() {
+    local pid
+    for pid in $(ip netns pids "$HNS"); do
+        if [[ $(cat "/proc/$pid/comm" 2> /dev/null) == dhcpcd* ]]; then echo "$pid"; fi
+    done
+}
 # stop_dhcpcd: `dhcpcd -x` (STOP6 for the hooks, its routes removed); SIGKILL if it lingers.
+# Its helpers can outlive the manager for a moment, holding the DHCPv6 client port a dhclient
+# started next must bind: none is left when this returns.
 stop_dhcpcd() {
     local pid
-    pid=$(dhcpcd_pid) && [[ -n $pid ]] || return 0
-    hx dhcpcd -6 -x wan0 >> "$STATE/dhcpcd.log" 2>&1 || true
-    if ! wait_until 10 eval '! kill -0 "$pid" 2> /dev/null'; then
-        kill -KILL "$pid" 2> /dev/null || true
+    if pid=$(dhcpcd_pid) && [[ -n $pid ]]; then
+        hx dhcpcd -6 -x wan0 >> "$STATE/dhcpcd.log" 2>&1 || true
+        if ! wait_until 10 eval '! kill -0 "$pid" 2> /dev/null'; then
+            kill -KILL "$pid" 2> /dev/null || true
+        fi
+        hx rm -f "$DHCPCD_PID"
     fi
-    hx rm -f "$DHCPCD_PID"
+    if ! wait_until 5 eval '[[ -z $(host_dhcpcd_pids) ]]'; then
+        # shellcheck disable=SC2046 # one pid a word
+        kill -KILL $(host_dhcpcd_pids) 2> /dev/null || true
+        wait_until 5 eval '[[ -z $(host_dhcpcd_pids) ]]' || true
+    fi
 }
 
 scenario_dhcpcd() {

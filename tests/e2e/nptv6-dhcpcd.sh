@@ -39,8 +39,8 @@ container_started() { hx docker inspect --format '{{.State.Pid}} {{.State.Starte
 # helpers too), as a power cut would: no hook runs, the lease file stays.
 kill_dhcpcd() {
     local pid
-    for pid in $(ip netns pids "$HNS"); do
-        [[ $(cat "/proc/$pid/comm" 2> /dev/null) == dhcpcd* ]] && kill -KILL "$pid" 2> /dev/null
+    for pid in $(host_dhcpcd_pids); do
+        kill -KILL "$pid" 2> /dev/null || true
     done
     wait_until 10 eval '! dhcpcd_running' || true
     hx rm -f "$DHCPCD_PID"
