@@ -2,7 +2,7 @@
 # e2e on other Debian releases: builds (or reuses) a cached root file system of one Debian suite
 # holding the software the end-to-end suite exercises there: dockerd and the docker CLI, containerd,
 # runc, iptables/nftables, dhcpcd (and dhclient where the release still ships it), busybox-static,
-# systemd-networkd and, on trixie and later, NetworkManager.
+# systemd-networkd and, on trixie and later, netplan and NetworkManager.
 # The tree is only ever used through enter-root.sh, which pivots into a throw-away overlay of it.
 #
 # Usage: build-root.sh SUITE        SUITE = bookworm | trixie | forky
@@ -25,14 +25,15 @@ mirror=http://deb.debian.org/debian
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 # systemd and dbus for the standalone systemd-networkd (and the private system bus its networkctl
-# asks on 252 and 257); NetworkManager where it exports the delegated prefix to its dispatcher
-# scripts (1.44 on: not bookworm's 1.42).
+# asks on 252 and 257); on trixie and later, netplan (which renders to networkd, as on Ubuntu)
+# and NetworkManager, which hands its dispatcher scripts the delegated prefix from 1.44 on
+# (bookworm has 1.42).
 packages=(docker.io containerd runc iptables nftables dhcpcd-base busybox-static iproute2 procps
     iputils-ping systemd dbus)
 case $suite in
     bookworm) optional=(isc-dhcp-client) ;;
-    trixie) optional=(docker-cli isc-dhcp-client) && packages+=(network-manager) ;;
-    forky) optional=(docker-cli isc-dhcp-client) && packages+=(network-manager) ;; # isc-dhcp-client is gone from forky
+    trixie) optional=(docker-cli isc-dhcp-client) && packages+=(network-manager netplan.io) ;;
+    forky) optional=(docker-cli isc-dhcp-client) && packages+=(network-manager netplan.io) ;; # isc-dhcp-client is gone from forky
     *) echo "build-root.sh: unknown suite '$suite' (bookworm, trixie or forky)" >&2 && exit 2 ;;
 esac
 read -ra extra <<< "${E2E_ROOTS_EXTRA_PACKAGES:-}"
@@ -121,7 +122,7 @@ in_root sh -c '
     for h in /usr/lib/dhcpcd/dhcpcd-run-hooks /usr/libexec/dhcpcd-run-hooks; do
         [ -e "$h" ] && echo "dhcpcd-run-hooks: $h, hook directory $(/e2e/hook-dir.sh "$h")"
     done
-    dpkg-query -W -f "package: \${Package} \${Version}\n" docker.io docker-cli containerd runc dhcpcd-base isc-dhcp-client busybox-static iptables nftables systemd dbus network-manager 2> /dev/null
+    dpkg-query -W -f "package: \${Package} \${Version}\n" docker.io docker-cli containerd runc dhcpcd-base isc-dhcp-client busybox-static iptables nftables systemd dbus network-manager netplan.io 2> /dev/null
     true
 ' > "$build/versions"
 cat "$build/versions" >&2
