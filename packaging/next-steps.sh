@@ -243,7 +243,7 @@ EOF
         docker-opts)
             step "Docker: in /etc/default/docker set (docker starts without IPv6 until the first prefix):"
             cat <<'EOF'
-     DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)"
+     DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null) || true; [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)"
 EOF
             ;;
         *)

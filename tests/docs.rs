@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use crate::util::*;
 
+mod docker_opts;
 mod readme;
 
 #[test]

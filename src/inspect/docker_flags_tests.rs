@@ -56,7 +56,7 @@ fn reads_the_active_docker_opts_line() {
         ["--ipv6", "--fixed-cidr-v6=`cat /etc/docker/ipv6.prefix`"]
     );
     // The README's line that copes with a missing or empty prefix file.
-    let text = "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"\n";
+    let text = "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null) || true; [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"\n";
     let words = docker_opts(text).unwrap().unwrap();
     let names: Vec<String> = ipv6_flags(words.iter().map(String::as_str))
         .into_iter()

@@ -246,7 +246,7 @@ pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
                 "Print 2001:0980:1234:0140:0000:0000:0000:0000/80.",
             ),
             (
-                "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"",
+                "DOCKER_OPTS=\"$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null) || true; [ -n \"$p\" ] && echo \"--ipv6 --fixed-cidr-v6=$p\"; true)\"",
                 "The line in /etc/default/docker that feeds the file to docker under sysvinit or \
                  Upstart; docker still starts while the file is missing or empty.",
             ),

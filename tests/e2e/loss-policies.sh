@@ -83,7 +83,7 @@ withdraw_return() {
 scenario_withdraw() { # on-loss = withdraw
     begin_scenario
     # shellcheck disable=SC2016 # for /etc/init.d/docker to expand
-    docker_opts 'DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)"'
+    docker_opts 'DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null) || true; [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)"'
     say "    (a DOCKER_OPTS that copes with an empty prefix file: docker then starts without IPv6;"
     say "     with the harness's backtick line /etc/init.d/docker would start dockerd with --fixed-cidr-v6=)"
     configure "on-loss = withdraw"

@@ -10,7 +10,7 @@ const ROUTE6: &str =
 const INSTALL_IT: &str = "sh $INSTALL --binary $BIN";
 
 /// The safe DOCKER_OPTS line: docker starts before the first prefix, and copes with an empty file.
-const SAFE_DOCKER_OPTS: &str = r#"     DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null); [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)""#;
+const SAFE_DOCKER_OPTS: &str = r#"     DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null) || true; [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)""#;
 /// The line that keeps docker from starting until the first prefix arrives.
 const BLOCKING_DOCKER_OPTS: &str = r#"DOCKER_OPTS="--ipv6 --fixed-cidr-v6=$(cat"#;
 
