@@ -63,15 +63,16 @@ hx() { nsenter -t "$HOLDER" -m -n -- "$@"; }       # in the host, private mount 
 hcat() { hx cat "$1" 2> /dev/null | tr -d '\n'; } # a file of the host, no newline; '' if absent
 
 # ---------------------------------------------------------------- the DHCPv6 server
-# start_dhcpd POOL_START POOL_END DUID: a fresh server (empty lease database) delegating /60s.
+# start_dhcpd POOL_START POOL_END DUID: a fresh server (empty lease database) delegating /60s,
+# valid for DHCPD_VALID seconds (default 3600), preferred for DHCPD_PREFERRED (1800).
 start_dhcpd() {
     stop_dhcpd
     drop_renew off 2> /dev/null || true
     cat > "$T/dhcpd6.conf" <<EOF
 # written by tests/e2e: delegates /60s, lifetimes as an ISP's router gives them, short T1/T2
 server-duid LL ethernet $3;
-default-lease-time 3600;
-preferred-lifetime 1800;
+default-lease-time ${DHCPD_VALID:-3600};
+preferred-lifetime ${DHCPD_PREFERRED:-1800};
 option dhcp-renewal-time $T1;
 option dhcp-rebinding-time $T2;
 option dhcp6.preference 255;

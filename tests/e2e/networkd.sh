@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 # e2e suite (tests/e2e/run.sh): `docker-ipv6-pd watch` against a real systemd-networkd, run
-# standalone (not as PID 1) in the host's private mount namespace as root, with a .network for
-# wan0 asking for a prefix (DHCP=ipv6, WithoutRA=solicit, UseDelegatedPrefix=yes,
-# PrefixDelegationHint=::/60). target = nptv6: the first lease wires docker (at most one
-# restart) and maps the prefix; renewals change nothing; a renumbering (the same router with a
-# new pool) maps the new prefix without a restart. Prints the latency from networkctl showing
-# the new prefix to our nft table mapping it. Sourced by run.sh after lib.sh, wiring.sh,
-# dhcpcd.sh and nptv6.sh.
+# standalone (not as PID 1) in the host's private mount namespace as root, with wan0 set up as
+# the README says (a .network running DHCPv6 and the README's drop-in asking for a prefix).
+# target = nptv6: the first lease wires docker (at most one restart) and maps the prefix;
+# renewals change nothing; a renumbering (the same router with a new pool) maps the new prefix
+# without a restart. Prints the latency from networkctl showing the new prefix to our nft table
+# mapping it, and what networkd makes of the uplink's accept_ra. The helpers here also serve
+# networkd-prefix-file.sh. Sourced by run.sh after lib.sh, wiring.sh, dhcpcd.sh and nptv6.sh.
 
-ND_NETWORK=/etc/systemd/network/10-wan0.network
+ND_DIR=/etc/systemd/network
 ND_LOG=networkd.log
 WATCH_LOG=watch.log
 
@@ -17,18 +17,21 @@ networkd_present() {
     hx sh -c 'test -x /usr/lib/systemd/systemd-networkd && command -v networkctl' > /dev/null 2>&1
 }
 # nd_prefix NET: the prefix networkctl --json=short shows delegated inside NET (DHCPv6Client
-# Prefixes from 255 on; the unreachable DHCPv6 route on 252)
+# Prefixes from 255 on; the unreachable DHCPv6 route on 252, which can outlive its lease: an
+# entry whose lifetime, on CLOCK_BOOTTIME in µs, is over does not count)
 nd_prefix() {
     hx networkctl --json=short 2> /dev/null | python3 -c '
-import ipaddress, json, sys
+import ipaddress, json, sys, time
 net = ipaddress.IPv6Network(sys.argv[1])
+now = time.clock_gettime(time.CLOCK_BOOTTIME) * 1e6
 d = json.load(sys.stdin)
 found = []
 for i in d.get("Interfaces", []):
     for p in (i.get("DHCPv6Client") or {}).get("Prefixes", []):
-        found.append(ipaddress.IPv6Network((bytes(p["Prefix"]), p["PrefixLength"])))
+        if p.get("ValidLifetimeUSec", now + 1) > now:
+            found.append(ipaddress.IPv6Network((bytes(p["Prefix"]), p["PrefixLength"])))
 for r in d.get("Routes", []):
-    if r.get("Type") == 7 and r.get("ConfigSource") == "DHCPv6":
+    if r.get("Type") == 7 and r.get("ConfigSource") == "DHCPv6" and r.get("LifetimeUSec", now + 1) > now:
         found.append(ipaddress.IPv6Network((bytes(r["Destination"]), r["DestinationPrefixLength"])))
 for n in found:
     if n.subnet_of(net):
@@ -37,13 +40,41 @@ for n in found:
 sys.exit(1)' "$1"
 }
 nd_has() { nd_prefix "$1" > /dev/null; } # nd_has NET: networkctl shows a prefix inside NET
-# start_networkd: networkd as root with its own /run/systemd and .network directory
+# readme_block FIRST: the README's fenced code block whose first line contains FIRST, so the
+# scenarios set networkd up exactly as the README tells an admin to
+readme_block() {
+    awk -v want="$1" '/^```/ { if (inb && hit) exit; inb = !inb; first = 1; next }
+        inb { if (first && index($0, want)) hit = 1; first = 0; if (hit) print }' "$REPO/README.md"
+}
+# networkd_config hand|netplan: wan0's .network as the README sets an uplink up: a .network file
+# running DHCPv6 (hand), or the README's netplan file rendered by `netplan generate` (netplan;
+# only where the tree has netplan), each with the README's drop-in asking for a prefix. The
+# router sends no router advertisement: the drop-in's WithoutRA=solicit starts DHCPv6 anyway.
+networkd_config() {
+    local file=10-wan0.network dropin
+    dropin=$(readme_block '50-docker-ipv6-pd.conf, for 10-eth0.network' | grep -v '^#')
+    [[ -n $dropin ]] || { say "    the README has no networkd drop-in block" && return 1; }
+    if [[ $1 == netplan ]]; then
+        file=10-netplan-wan0.network
+        readme_block '# /etc/netplan/50-uplink.yaml' | sed 's/eth0:/wan0:/' > "$T/uplink.yaml"
+        [[ -s $T/uplink.yaml ]] || { say "    the README has no netplan block" && return 1; }
+        hx install -D -m 0600 "$T/uplink.yaml" /etc/netplan/50-uplink.yaml
+        hx netplan generate || return 1
+        hx test -f "/run/systemd/network/$file" || { say "    netplan generate wrote no /run/systemd/network/$file" && return 1; }
+        info netplan "/etc/netplan/50-uplink.yaml (the README's, eth0 -> wan0) rendered to /run/systemd/network/$file: $(hx grep -h '^DHCP=' "/run/systemd/network/$file")"
+    else
+        printf '%s\n' '[Match]' 'Name=wan0' '[Network]' 'DHCP=ipv6' > "$T/wan0.network"
+        hx install -D -m 0644 "$T/wan0.network" "$ND_DIR/$file"
+        info network "$ND_DIR/$file: [Match] Name=wan0, [Network] DHCP=ipv6"
+    fi
+    printf '%s\n' "$dropin" > "$T/dropin.conf"
+    hx install -D -m 0644 "$T/dropin.conf" "$ND_DIR/$file.d/50-docker-ipv6-pd.conf"
+    info drop-in "$ND_DIR/$file.d/50-docker-ipv6-pd.conf (the README's): $(grep -F '=' "$T/dropin.conf" | paste -sd' ')"
+}
+# start_networkd: networkd as root with its own /run/systemd (the .network files are in place)
 start_networkd() {
-    hx sh -c 'mkdir -p /run/systemd/netif /etc/systemd/network &&
-        chown systemd-network:systemd-network /run/systemd/netif' || return 1
-    printf '%s\n' '[Match]' 'Name=wan0' '[Network]' 'DHCP=ipv6' 'IPv6AcceptRA=no' '[DHCPv6]' \
-        'WithoutRA=solicit' 'UseDelegatedPrefix=yes' 'PrefixDelegationHint=::/60' > "$T/wan0.network"
-    hx cp "$T/wan0.network" "$ND_NETWORK"
+    hx sh -c 'mkdir -p /run/systemd/netif && chown systemd-network:systemd-network /run/systemd/netif' ||
+        return 1
     # 252's and 257's networkctl ask networkd over D-Bus: a private system bus where the tree
     # has one (262 answers over varlink without it).
     if hx sh -c 'command -v dbus-daemon' > /dev/null; then
@@ -69,20 +100,26 @@ networkd_cleanup() {
     for f in watch networkd dbus; do
         [[ -s $T/$f.pid ]] && kill "$(cat "$T/$f.pid")" 2> /dev/null || true
     done
-    hx rm -f "$ND_NETWORK"
-    hx rm -rf /run/systemd/netif
+    hx rm -rf "$ND_DIR"/10-*wan0.network* /etc/netplan/50-uplink.yaml /run/systemd/netif /run/systemd/network
     hx nft delete table ip6 "$NPTV6_TABLE" 2> /dev/null || true
     hx rm -rf /run/docker-ipv6-pd /var/lib/docker-ipv6-pd/networkd-lease
     hx ip -6 addr flush dev wan0 scope global 2> /dev/null || true
     restore_harness
 }
-# nd_latency NET OLD: polls every 0.1 s until networkctl shows a prefix in NET and then our
-# table maps it; prints "PREFIX MS" (MS from networkctl showing it to the mapping)
+# uplink_sysctls: what networkd made of wan0's accept_ra (set to 2 before it started, as the
+# README's sysctls would) and what doctor says of it
+uplink_sysctls() {
+    info sysctl "with networkd: net.ipv6.conf.wan0.accept_ra=$(hx sysctl -n net.ipv6.conf.wan0.accept_ra), all.forwarding=$(hx sysctl -n net.ipv6.conf.all.forwarding)"
+    hx "$PRODUCT_BIN" doctor 2>&1 | grep -E 'accept_ra|networkd' | sed 's/^/    doctor|     /' || true
+}
+# nd_latency NET APPLIED: polls every 0.1 s until networkctl shows a prefix in NET and then
+# `APPLIED PREFIX` holds (e.g. maps: our table maps it); prints "PREFIX MS" (MS from networkctl
+# showing it to APPLIED holding)
 nd_latency() {
     local i p='' seen=''
     for ((i = 0; i < 600; i++)); do
         if [[ -z $p ]] && p=$(nd_prefix "$1"); then seen=$(date +%s.%N); fi
-        if [[ -n $p ]] && maps "$p"; then
+        if [[ -n $p ]] && "$2" "$p"; then
             echo "$p $(ms_since "$seen")"
             return 0
         fi
@@ -105,6 +142,7 @@ scenario_networkd() {
 
     say "    -- first lease"
     local prefix lat r0 newp ms
+    need "wan0's .network as the README has it" networkd_config hand
     need "networkd started ($(hx networkctl --version | head -n 1))" start_networkd
     start_watch
     need "networkctl shows a prefix of pool A within 30 s" wait_until 30 nd_has "$POOL_A_NET"
@@ -114,6 +152,7 @@ scenario_networkd() {
     need "docker is up" wait_until 30 docker_up
     show_restarts 0
     check "at most one docker restart for the first lease (the wiring): $(restarts)" test "$(restarts)" -le 1
+    uplink_sysctls
 
     say "    -- renewals"
     r0=$(restarts)
@@ -126,7 +165,7 @@ scenario_networkd() {
     r0=$(restarts)
     stop_dhcpd
     start_dhcpd "${POOL_B[@]}" "$DUID_1"
-    if lat=$(nd_latency "$POOL_B_NET"); then
+    if lat=$(nd_latency "$POOL_B_NET" maps); then
         newp=${lat% *} ms=${lat#* }
         info latency "from networkctl showing $newp to our table mapping it: $ms ms"
         pass "our nft table maps the new prefix $newp"
