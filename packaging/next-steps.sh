@@ -105,6 +105,20 @@ sysctl_step() {
         step "Routing: done ($sysctl_file written and loaded: forwarding on, accept_ra=2 on $uplink)."
         return
     fi
+    if [ -n "$networkd" ] && [ -z "$nm" ]; then
+        # networkd takes router advertisements itself (it sets the kernel's accept_ra to 0), and
+        # keeps taking them with forwarding on unless its own .network turns forwarding on.
+        step "Let the host route: put"
+        cat <<EOF
+     net.ipv6.conf.all.forwarding = 1
+   in $sysctl_file, then run
+     sysctl -p $sysctl_file
+   systemd-networkd handles $uplink's router advertisements itself (accept_ra is not needed)
+   and keeps its default route with forwarding on, unless $uplink's .network sets
+   IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes to it.
+EOF
+        return
+    fi
     step "Let the host route, and keep $uplink's default route once forwarding is on: put"
     cat <<EOF
      net.ipv6.conf.all.forwarding = 1

@@ -76,6 +76,9 @@ fn networkd_gets_the_drop_in_for_its_network_file_and_the_watch_left_to_enable()
         &steps,
         &[
             "DHCP client dhcpcd, systemd-networkd,\nuplink enp1s0 ",
+            "1. Let the host route: put\n     net.ipv6.conf.all.forwarding = 1\n",
+            "   systemd-networkd handles enp1s0's router advertisements itself (accept_ra is not needed)\n",
+            "   IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes to it.\n",
             "2. Ask systemd-networkd for a prefix on enp1s0: put\n     [DHCPv6]\n     WithoutRA=solicit\n     UseDelegatedPrefix=yes\n     PrefixDelegationHint=::/56\n",
             "   in /etc/systemd/network/10-netplan-enp1s0.network.d/50-docker-ipv6-pd.conf, a drop-in for\n   /run/systemd/network/10-netplan-enp1s0.network, the file networkd uses for enp1s0. That\n",
             "   file must start DHCPv6 (DHCP=ipv6 or DHCP=yes; netplan: dhcp6: true). Then run\n     networkctl reload\n",
@@ -85,7 +88,16 @@ fn networkd_gets_the_drop_in_for_its_network_file_and_the_watch_left_to_enable()
         ],
     );
     // networkd asks for the prefix: no second client on the uplink.
-    assert_lacks(&steps, &["ia_pd", "dhclient6-pd@", "ipv6.method", "IFACE"]);
+    assert_lacks(
+        &steps,
+        &[
+            "ia_pd",
+            "dhclient6-pd@",
+            "ipv6.method",
+            "IFACE",
+            "accept_ra = 2",
+        ],
+    );
     // Installed, never enabled or started: its first read restarts docker.
     assert_lacks(&calls, &["systemctl enable", "systemctl start"]);
     assert!(
