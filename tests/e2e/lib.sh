@@ -61,6 +61,22 @@ wait_until() {
 rx() { ip netns exec "$RNS" "$@"; }                # in the router
 hx() { nsenter -t "$HOLDER" -m -n -- "$@"; }       # in the host, private mount namespace
 hcat() { hx cat "$1" 2> /dev/null | tr -d '\n'; } # a file of the host, no newline; '' if absent
+# host_daemon NAME LOG CMD...: CMD in the host's namespaces, in the background, its output
+# appended to LOG; the pid of CMD itself (not of the nsenter in front of it, whose death would
+# leave CMD running) in $STATE/NAME.pid for stop_host_daemon
+host_daemon() {
+    local name=$1 log=$2
+    shift 2
+    hx sh -c 'echo $$ > "/run/e2e/$0.pid" && exec "$@"' "$name" "$@" >> "$log" 2>&1 &
+}
+# stop_host_daemon NAME: ends what host_daemon NAME started (SIGTERM, SIGKILL after 10 s)
+stop_host_daemon() {
+    local pid
+    pid=$(cat "$STATE/$1.pid" 2> /dev/null) && [[ -n $pid ]] || return 0
+    kill "$pid" 2> /dev/null || true
+    wait_until 10 eval '! kill -0 "$pid" 2> /dev/null' || kill -9 "$pid" 2> /dev/null || true
+    rm -f "$STATE/$1.pid"
+}
 
 # ---------------------------------------------------------------- the DHCPv6 server
 # start_dhcpd POOL_START POOL_END DUID: a fresh server (empty lease database) delegating /60s,

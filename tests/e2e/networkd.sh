@@ -24,7 +24,10 @@ nd_prefix() {
 import ipaddress, json, sys, time
 net = ipaddress.IPv6Network(sys.argv[1])
 now = time.clock_gettime(time.CLOCK_BOOTTIME) * 1e6
-d = json.load(sys.stdin)
+try:
+    d = json.load(sys.stdin)
+except ValueError:  # networkd not answering (yet)
+    sys.exit(1)
 found = []
 for i in d.get("Interfaces", []):
     for p in (i.get("DHCPv6Client") or {}).get("Prefixes", []):
@@ -47,7 +50,7 @@ readme_block() {
         inb { if (first && index($0, want)) hit = 1; first = 0; if (hit) print }' "$REPO/README.md"
 }
 # networkd_config hand|netplan: wan0's .network as the README sets an uplink up: a .network file
-# running DHCPv6 (hand), or the README's netplan file rendered by `netplan generate` (netplan;
+# running DHCPv6 (hand), or the README's netplan file rendered by netplan's generator (netplan;
 # only where the tree has netplan), each with the README's drop-in asking for a prefix. The
 # router sends no router advertisement: the drop-in's WithoutRA=solicit starts DHCPv6 anyway.
 networkd_config() {
@@ -56,12 +59,17 @@ networkd_config() {
     [[ -n $dropin ]] || { say "    the README has no networkd drop-in block" && return 1; }
     if [[ $1 == netplan ]]; then
         file=10-netplan-wan0.network
-        readme_block '# /etc/netplan/50-uplink.yaml' | sed 's/eth0:/wan0:/' > "$T/uplink.yaml"
-        [[ -s $T/uplink.yaml ]] || { say "    the README has no netplan block" && return 1; }
-        hx install -D -m 0600 "$T/uplink.yaml" /etc/netplan/50-uplink.yaml
-        hx netplan generate || return 1
-        hx test -f "/run/systemd/network/$file" || { say "    netplan generate wrote no /run/systemd/network/$file" && return 1; }
-        info netplan "/etc/netplan/50-uplink.yaml (the README's, eth0 -> wan0) rendered to /run/systemd/network/$file: $(hx grep -h '^DHCP=' "/run/systemd/network/$file")"
+        # Rendered by what netplan's systemd generator runs at boot, into a scratch root: besides
+        # the .network it writes units under /run/systemd/system, whose mere presence tells
+        # every program (ours too) that systemd is running, which it is not here.
+        mkdir -p "$T/netplan/etc/netplan"
+        readme_block '# /etc/netplan/50-uplink.yaml' | sed 's/eth0:/wan0:/' > "$T/netplan/etc/netplan/50-uplink.yaml"
+        [[ -s $T/netplan/etc/netplan/50-uplink.yaml ]] || { say "    the README has no netplan block" && return 1; }
+        chmod 0600 "$T/netplan/etc/netplan/50-uplink.yaml"
+        hx /usr/libexec/netplan/generate --root-dir "$T/netplan" || return 1
+        [[ -f $T/netplan/run/systemd/network/$file ]] || { say "    netplan wrote no /run/systemd/network/$file" && return 1; }
+        hx install -D -m 0644 "$T/netplan/run/systemd/network/$file" "/run/systemd/network/$file"
+        info netplan "the README's /etc/netplan/50-uplink.yaml (eth0 -> wan0) rendered to /run/systemd/network/$file: $(grep -h '^DHCP=' "$T/netplan/run/systemd/network/$file")"
     else
         printf '%s\n' '[Match]' 'Name=wan0' '[Network]' 'DHCP=ipv6' > "$T/wan0.network"
         hx install -D -m 0644 "$T/wan0.network" "$ND_DIR/$file"
@@ -75,32 +83,32 @@ networkd_config() {
 start_networkd() {
     hx sh -c 'mkdir -p /run/systemd/netif && chown systemd-network:systemd-network /run/systemd/netif' ||
         return 1
+    # The router sends no router advertisement: the suite gave wan0 a static default route
+    # instead, which networkd (257 on) would remove as foreign when it takes wan0 over.
+    printf '%s\n' '# e2e: keep the suite'"'"'s static default route' '[Network]' 'ManageForeignRoutes=no' > "$T/networkd.conf"
+    hx install -D -m 0644 "$T/networkd.conf" /etc/systemd/networkd.conf.d/50-e2e.conf
     # 252's and 257's networkctl ask networkd over D-Bus: a private system bus where the tree
     # has one (262 answers over varlink without it).
     if hx sh -c 'command -v dbus-daemon' > /dev/null; then
-        hx sh -c 'mkdir -p /run/dbus && exec dbus-daemon --system --nofork --nopidfile' \
-            >> "$STATE/dbus.log" 2>&1 &
-        echo $! > "$T/dbus.pid"
+        hx mkdir -p /run/dbus
+        host_daemon dbus "$STATE/dbus.log" dbus-daemon --system --nofork --nopidfile
         wait_until 10 hx test -S /run/dbus/system_bus_socket || return 1
     fi
     # In a mount namespace of its own with /sys read-only, as in a container: networkd then
     # takes udev for absent instead of waiting for it to initialise each link.
-    hx unshare -m --propagation private sh -c 'mount -o remount,bind,ro /sys &&
-        exec env SYSTEMD_LOG_LEVEL=debug /usr/lib/systemd/systemd-networkd' >> "$STATE/$ND_LOG" 2>&1 &
-    echo $! > "$T/networkd.pid"
+    host_daemon networkd "$STATE/$ND_LOG" unshare -m --propagation private sh -c \
+        'mount -o remount,bind,ro /sys && exec env SYSTEMD_LOG_LEVEL=debug /usr/lib/systemd/systemd-networkd'
     wait_until 10 hx networkctl --json=short > /dev/null 2>&1
 }
 # start_watch: the product's watch, as the unit install.sh installs runs it
 start_watch() {
-    hx "$PRODUCT_BIN" watch --interval 5 >> "$STATE/$WATCH_LOG" 2>&1 &
-    echo $! > "$T/watch.pid"
+    host_daemon watch "$STATE/$WATCH_LOG" "$PRODUCT_BIN" watch --interval 5
 }
 networkd_cleanup() {
-    local f
-    for f in watch networkd dbus; do
-        [[ -s $T/$f.pid ]] && kill "$(cat "$T/$f.pid")" 2> /dev/null || true
-    done
-    hx rm -rf "$ND_DIR"/10-*wan0.network* /etc/netplan/50-uplink.yaml /run/systemd/netif /run/systemd/network
+    local d
+    for d in watch networkd dbus; do stop_host_daemon "$d"; done
+    hx rm -rf "$ND_DIR"/10-*wan0.network* /etc/systemd/networkd.conf.d/50-e2e.conf /run/systemd/netif \
+        /run/systemd/network /run/dbus
     hx nft delete table ip6 "$NPTV6_TABLE" 2> /dev/null || true
     hx rm -rf /run/docker-ipv6-pd /var/lib/docker-ipv6-pd/networkd-lease
     hx ip -6 addr flush dev wan0 scope global 2> /dev/null || true
