@@ -50,7 +50,7 @@ readme_block() {
         inb { if (first && index($0, want)) hit = 1; first = 0; if (hit) print }' "$REPO/README.md"
 }
 # networkd_config hand|netplan: wan0's .network as the README sets an uplink up: a .network file
-# running DHCPv6 (hand), or the README's netplan file rendered by netplan's generator (netplan;
+# running DHCPv6 (hand), or the README's netplan file rendered as at boot (netplan;
 # only where the tree has netplan), each with the README's drop-in asking for a prefix. The
 # router sends no router advertisement: the drop-in's WithoutRA=solicit starts DHCPv6 anyway.
 networkd_config() {
@@ -59,14 +59,16 @@ networkd_config() {
     [[ -n $dropin ]] || { say "    the README has no networkd drop-in block" && return 1; }
     if [[ $1 == netplan ]]; then
         file=10-netplan-wan0.network
-        # Rendered by what netplan's systemd generator runs at boot, into a scratch root: besides
-        # the .network it writes units under /run/systemd/system, whose mere presence tells
+        # Rendered by what writes the .network at boot (netplan-configure.service's `configure`
+        # from netplan 1.2 on, the systemd generator's `generate` before), into a scratch root:
+        # netplan 1.1 also writes units under /run/systemd/system, whose mere presence tells
         # every program (ours too) that systemd is running, which it is not here.
         mkdir -p "$T/netplan/etc/netplan"
         readme_block '# /etc/netplan/50-uplink.yaml' | sed 's/eth0:/wan0:/' > "$T/netplan/etc/netplan/50-uplink.yaml"
         [[ -s $T/netplan/etc/netplan/50-uplink.yaml ]] || { say "    the README has no netplan block" && return 1; }
         chmod 0600 "$T/netplan/etc/netplan/50-uplink.yaml"
-        hx /usr/libexec/netplan/generate --root-dir "$T/netplan" || return 1
+        hx sh -c 'if [ -x /usr/libexec/netplan/configure ]; then exec /usr/libexec/netplan/configure "$@"
+            else exec /usr/libexec/netplan/generate "$@"; fi' sh --root-dir "$T/netplan" || return 1
         [[ -f $T/netplan/run/systemd/network/$file ]] || { say "    netplan wrote no /run/systemd/network/$file" && return 1; }
         hx install -D -m 0644 "$T/netplan/run/systemd/network/$file" "/run/systemd/network/$file"
         info netplan "the README's /etc/netplan/50-uplink.yaml (eth0 -> wan0) rendered to /run/systemd/network/$file: $(grep -h '^DHCP=' "$T/netplan/run/systemd/network/$file")"
