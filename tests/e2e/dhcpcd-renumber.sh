@@ -44,10 +44,8 @@ dhcpcd_renumber() {
 
     say "    -- renumbering: the same router with a new pool (NoBinding)"
     m=$(dmark) r0=$(restarts) t0=$SECONDS
-    stop_dhcpd
-    start_dhcpd "${POOL_B[@]}" "$DUID_1"
-    need "dhcpcd got a prefix of pool B within 45 s" wait_until 45 dprefix_in "$POOL_B_NET" "$m" > /dev/null
-    newp=$(dprefix_in "$POOL_B_NET" "$m")
+    dhcpcd_renumbered "$m"
+    newp=$NEWP
     want=$(first80 "$newp")
     wait_until 20 target_holds "$target" "$want" || true
     info moved "$target moved to $newp $((SECONDS - t0)) s after the router changed pools"

@@ -13,6 +13,15 @@
 
 NPTV6D_NET2=e2e-nptv6-net2
 
+# dhcpcd_renumbered MARK: the same router (identity kept) moves to pool B, so the client's
+# prefix is no longer bound (NoBinding); sets NEWP to the prefix of pool B dhcpcd reports after
+# MARK, and ends the scenario when none comes within 45 s
+dhcpcd_renumbered() {
+    stop_dhcpd
+    start_dhcpd "${POOL_B[@]}" "$DUID_1"
+    need "dhcpcd got a prefix of pool B within 45 s" wait_until 45 dprefix_in "$POOL_B_NET" "$1" > /dev/null
+    NEWP=$(dprefix_in "$POOL_B_NET" "$1")
+}
 # dprefix_in NET MARK: the first prefix inside NET with a non-zero valid lifetime that dhcpcd
 # passed its hooks since MARK; its line's time goes to $T/event-time.
 dprefix_in() {
@@ -129,10 +138,8 @@ print(json.dumps(d, indent=2))' "$STATE/daemon.json.orig" > "$T/daemon-nptv6.jso
 
     say "    -- renumbering: the same router with a new pool (NoBinding)"
     m=$(dmark) r0=$(restarts) t0=$SECONDS
-    stop_dhcpd
-    start_dhcpd "${POOL_B[@]}" "$DUID_1"
-    need "dhcpcd got a prefix of pool B within 45 s" wait_until 45 dprefix_in "$POOL_B_NET" "$m" > /dev/null
-    newp=$(dprefix_in "$POOL_B_NET" "$m")
+    dhcpcd_renumbered "$m"
+    newp=$NEWP
     newpub=$(public_of "$addr" "$newp") newpub2=$(public_of "${addr2:-::}" "$newp")
     if ms=$(first_answer "$newpub"); then
         info latency "renumbering: from dhcpcd's event for $newp to the first answer at $newpub: $ms ms"
