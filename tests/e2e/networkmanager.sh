@@ -69,6 +69,50 @@ show_calls() {
         { flush(); prev = $0; n = 1 }
         END { flush() }'
 }
+lx() { nsenter -t "$(cat "$T/nm-lan.pid")" -n -- "$@"; } # in the LAN host behind lan0
+lan_addr() { # lan_addr NET: the LAN host's address inside NET (from NetworkManager's RAs)
+    local a
+    for a in $(lx ip -6 -o addr show dev lan0p scope global 2> /dev/null | awk '{ sub("/.*", "", $4); print $4 }'); do
+        in_net "$a/128" "$1" && echo "$a" && return 0
+    done
+    return 1
+}
+lan_pings() { # lan_pings ADDR: the LAN host pings ADDR (3 tries)
+    local try
+    for try in 1 2 3; do
+        lx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1 && return 0
+        ((try < 3)) && sleep 0.5
+    done
+    return 1
+}
+# lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64, which holds
+# docker's /80 when NetworkManager gives lan0 the prefix's first /64: it must reach the router;
+# whether it reaches a container at its delegated address is reported (it takes the address
+# for on-link and asks for it on lan0, where no one answers).
+lan_check() {
+    local lan64 addr cid hex caddr
+    lan64=$(lan0_addr)
+    if ! wait_until 15 lan_addr "$1" > /dev/null; then
+        fail "a host on lan0 got an address in $1 from NetworkManager's RAs within 15 s"
+        return 0
+    fi
+    addr=$(lan_addr "$1")
+    info lan "a host on lan0 took $addr (lan0 ${lan64:-none}; docker0 $(compressed "$2"))"
+    check "the host on lan0 pings the router at $NM_GATEWAY" lan_pings "$NM_GATEWAY"
+    cid=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 600) || {
+        fail "container started"
+        return 0
+    }
+    wait_until 10 container_hex "$cid" > /dev/null || true
+    hex=$(container_hex "$cid" || true)
+    caddr=$(canonical "$(sed 's/.\{4\}/&:/g; s/:$//' <<< "$hex")" 2> /dev/null || true)
+    if lan_pings "$caddr"; then
+        info lan "the host on lan0 pings the container at $caddr"
+    else
+        info lan "the host on lan0 does NOT reach the container at $caddr ($(lx ip -6 route get "$caddr" 2> /dev/null | head -n 1))"
+    fi
+    hx docker rm -f "$cid" > /dev/null 2>&1 || true
+}
 lan0_addr() { hx ip -6 -o addr show dev lan0 scope global 2> /dev/null | awk '!/deprecated/ { print $4; exit }'; }
 
 # start_nm: the configuration, keyfiles and trace script, a private system bus, NetworkManager
@@ -101,9 +145,15 @@ EOF
 echo "\$(date +%s.%N) \${1:--} \${2:--} \${DHCP6_IP6_PREFIX:--}" >> /run/e2e/$NM_CALLS
 EOF
     : > "$STATE/$NM_CALLS"
-    # The kernel has no dummy driver here: lan0 is one end of a veth pair, the other unmanaged.
-    hx ip link add lan0 type veth peer name lan0p || return 1
-    hx ip link set lan0p up
+    # lan0 is one end of a veth pair (the kernel here may have no dummy driver); the other end
+    # is a host on the LAN, in a network namespace of its own held by a sleeping process.
+    unshare -n sleep infinity &
+    echo $! > "$T/nm-lan.pid"
+    wait_until 5 lx true || return 1
+    hx ip link add lan0 type veth peer name lan0p netns "$(cat "$T/nm-lan.pid")" || return 1
+    lx sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    lx ip link set lo up
+    lx ip link set lan0p up
     hx install -D -m 0644 "$T/nm.conf" "$NM_CONF"
     hx install -D -m 0600 "$T/wan0.nmconnection" "$NM_DIR/system-connections/e2e-wan0.nmconnection"
     hx install -D -m 0600 "$T/lan0.nmconnection" "$NM_DIR/system-connections/e2e-lan0.nmconnection"
@@ -130,6 +180,8 @@ nm_cleanup() {
     rm -f "$T/nm.pid" "$T/nm-dbus.pid"
     hx rm -f "$NM_CONF" "$NM_TRACE" "$NM_DIR"/system-connections/e2e-*.nmconnection
     hx rm -rf /var/lib/NetworkManager /run/NetworkManager /run/dbus
+    pid=$(cat "$T/nm-lan.pid" 2> /dev/null) && kill "$pid" 2> /dev/null
+    rm -f "$T/nm-lan.pid"
     hx ip link del lan0 2> /dev/null || true
     # What NetworkManager changed on wan0, back as run.sh set it up.
     hx ip link set wan0 up
@@ -153,6 +205,12 @@ nm_latency() {
         sleep 0.1
     done
     return 1
+}
+# dhcpd_got POOL_START: the messages the server started with that pool has had, in order, runs
+# folded ("Rebind x2, Solicit")
+dhcpd_got() {
+    sed -n "\|^--- dhcpd: pool $1 |,\$p" "$STATE/dhcpd.log" | sed -n 's/^\([A-Z][A-Za-z-]*\) message from .*/\1/p' |
+        uniq -c | awk '{ printf "%s%s%s", (NR > 1 ? ", " : ""), $2, ($1 > 1 ? " x" $1 : "") }'
 }
 # restarts_settle FROM: waits until docker restarted after the first FROM restarts and is up
 restarted_since() { (($(restarts) > $1)); }
@@ -191,6 +249,7 @@ scenario_networkmanager() {
     check_eq "exactly one docker restart for the first lease" "$(restarts)" 1
     fds_check 0
     docker_checks "$want"
+    lan_check "$prefix" "$want"
 
     say "    -- renewals"
     r0=$(restarts) c0=$(nm_calls)
@@ -208,6 +267,7 @@ scenario_networkmanager() {
         newp=${lat% *} ms=${lat#* }
         new80=$(first80 "$newp")
         info latency "from the dispatcher call with $newp to the file holding $new80: $ms ms"
+        info dhcpd "what NetworkManager sent the new server until then: $(dhcpd_got "${POOL_B[0]}")"
         pass "file holds the first /80 of the new prefix $newp"
     else
         fail "the file holds the /80 of a pool B prefix within 60 s (dispatcher: $(nm_prefix "$POOL_B_NET" || echo none))"
