@@ -3,9 +3,12 @@
 # NetworkManager, run standalone (not as PID 1) in the host's private mount namespace as root,
 # with a private system bus (its dispatcher is D-Bus activated on it) and /sys read-only in a
 # mount namespace of its own. Two keyfile connections, nothing else managed: wan0, the uplink,
-# with a static address and gateway (the router sends no RAs: that makes wan0 NetworkManager's
-# default IPv6 device, the one it asks for prefixes on), and lan0, one end of a veth pair, with
-# ipv6.method=shared, which makes NetworkManager ask wan0's DHCPv6 for a prefix (IA_PD alone).
+# and lan0, one end of a veth pair, with ipv6.method=shared, which makes NetworkManager ask for a
+# prefix (DHCPv6 with IA_PD alone) on its default IPv6 device: the one with a default route. So
+# wan0 needs one: by default it has ipv6.method=auto and the router sends RAs (M and O off, the
+# router's /64 for SLAAC), as an ISP's does; with E2E_NM_UPLINK=manual the router sends none and
+# wan0 has a static address and gateway instead (ipv6.method=dhcp without RAs never gets a
+# default route, and NetworkManager then never asks for a prefix).
 # The prefix file wiring with on-loss = withdraw: the first lease writes the first /80 (one
 # restart), renewals change nothing, a renumbering (the same router with a new pool) writes the
 # new /80 (one restart), and `nmcli device disconnect wan0` (`down`) empties the file (one
@@ -20,6 +23,7 @@ NM_CONF=$NM_DIR/conf.d/90-e2e.conf
 NM_CALLS=nm-dispatch # in $STATE: "EPOCH IFACE ACTION PREFIX..." per call ('-' for none)
 NM_LOG=networkmanager.log
 NM_GATEWAY=${ROUTER_NET%/*}
+NM_UPLINK=${E2E_NM_UPLINK:-auto} # auto (RAs from the router) or manual (static address, gateway)
 
 # nm_unfit: why the host side cannot run this scenario (printed, status 0): no NetworkManager,
 # or one older than 1.44, whose dispatcher scripts get no DHCP6_IP6_PREFIX. Status 1 when it can.
@@ -135,8 +139,12 @@ level=INFO
 domains=ALL:INFO,DHCP6:DEBUG,DISPATCH:DEBUG
 EOF
     printf '%s\n' '[connection]' 'id=e2e-wan0' 'type=ethernet' 'interface-name=wan0' '[ipv4]' \
-        'method=disabled' '[ipv6]' 'method=manual' 'addr-gen-mode=eui64' "address1=$HOST_NET" \
-        "gateway=$NM_GATEWAY" > "$T/wan0.nmconnection"
+        'method=disabled' '[ipv6]' "method=$NM_UPLINK" 'addr-gen-mode=eui64' > "$T/wan0.nmconnection"
+    if [[ $NM_UPLINK == manual ]]; then
+        printf '%s\n' "address1=$HOST_NET" "gateway=$NM_GATEWAY" >> "$T/wan0.nmconnection"
+    else
+        start_ra_sender || return 1
+    fi
     printf '%s\n' '[connection]' 'id=e2e-lan0' 'type=ethernet' 'interface-name=lan0' '[ipv4]' \
         'method=disabled' '[ipv6]' 'method=shared' 'addr-gen-mode=eui64' > "$T/lan0.nmconnection"
     cat > "$T/nm-trace" <<EOF
@@ -168,8 +176,25 @@ EOF
     echo $! > "$T/nm.pid"
     wait_until 20 hx nmcli -t general status > /dev/null 2>&1
 }
+# start_ra_sender: the router advertises itself on up0 every 3 s (router lifetime 1800 s, M and
+# O off, its /64 as an on-link, autonomous prefix)
+start_ra_sender() {
+    rx python3 -c 'import socket, struct, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"up0")
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+pio = struct.pack("!BBBBIII", 3, 4, 64, 0xC0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, sys.argv[1])
+while True:
+    s.sendto(ra + pio, ("ff02::1", 0, 0, socket.if_nametoindex("up0")))
+    time.sleep(3)' "${ROUTER_NET%::*}::" >> "$STATE/ra.log" 2>&1 &
+    echo $! > "$T/nm-ra.pid"
+    sleep 0.5
+    kill -0 "$(cat "$T/nm-ra.pid")" 2> /dev/null
+}
 nm_cleanup() {
     local pid child
+    pid=$(cat "$T/nm-ra.pid" 2> /dev/null) && kill "$pid" 2> /dev/null
     pid=$(cat "$T/nm.pid" 2> /dev/null) && kill "$pid" 2> /dev/null &&
         wait_until 10 eval '! kill -0 "$pid" 2> /dev/null'
     if pid=$(cat "$T/nm-dbus.pid" 2> /dev/null); then
@@ -177,7 +202,7 @@ nm_cleanup() {
         for child in $(ps -o pid= --ppid "$pid" 2> /dev/null); do kill "$child" 2> /dev/null || true; done
         kill "$pid" 2> /dev/null || true
     fi
-    rm -f "$T/nm.pid" "$T/nm-dbus.pid"
+    rm -f "$T/nm.pid" "$T/nm-dbus.pid" "$T/nm-ra.pid"
     hx rm -f "$NM_CONF" "$NM_TRACE" "$NM_DIR"/system-connections/e2e-*.nmconnection
     hx rm -rf /var/lib/NetworkManager /run/NetworkManager /run/dbus
     pid=$(cat "$T/nm-lan.pid" 2> /dev/null) && kill "$pid" 2> /dev/null
@@ -187,6 +212,8 @@ nm_cleanup() {
     hx ip link set wan0 up
     hx ip -6 addr add "$HOST_LL/64" dev wan0 nodad 2> /dev/null || true
     hx ip -6 route del default via "$NM_GATEWAY" dev wan0 2> /dev/null || true
+    hx ip -6 route flush dev wan0 proto ra 2> /dev/null || true
+    hx ip -6 addr flush dev wan0 scope global 2> /dev/null || true
     hx ip -6 route replace default via "$ROUTER_LL" dev wan0 2> /dev/null || true
     hx sysctl -qw net.ipv6.conf.all.forwarding=1
     hx rm -rf /run/docker-ipv6-pd /var/lib/docker-ipv6-pd/networkmanager-lease
@@ -236,7 +263,7 @@ scenario_networkmanager() {
 
     say "    -- first lease"
     local prefix want lat newp new80 ms r0 c0
-    need "NetworkManager $(hx /usr/sbin/NetworkManager --version) started (private system bus)" start_nm
+    need "NetworkManager $(hx /usr/sbin/NetworkManager --version) started (private system bus; wan0 ipv6.method=$NM_UPLINK$([[ $NM_UPLINK == manual ]] && echo ', no RAs' || echo ', RAs from the router'))" start_nm
     need "the dispatcher got a prefix of pool A within 60 s" wait_until 60 nm_has "$POOL_A_NET"
     prefix=$(nm_prefix "$POOL_A_NET")
     want=$(first80 "$prefix")
