@@ -89,12 +89,13 @@ lan_pings() { # lan_pings ADDR: the LAN host pings ADDR (3 tries)
     done
     return 1
 }
-# lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64, which holds
-# docker's /80 when NetworkManager gives lan0 the prefix's first /64: it must reach the router;
-# whether it reaches a container at its delegated address is reported (it takes the address
-# for on-link and asks for it on lan0, where no one answers).
+# lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64. It must
+# reach the router. Where lan0's /64 is the prefix's first, it holds docker's /80: the host takes
+# a container's address for on-link and asks for it on lan0, where no one answers; what it gets
+# is reported. Where lan0 has another /64 (prefix-delegation.subnet-id=1, NetworkManager 1.54
+# on; older ones ignore the setting), it must reach the container.
 lan_check() {
-    local lan64 addr cid hex caddr
+    local lan64 addr cid hex caddr route
     lan64=$(lan0_addr)
     if ! wait_until 15 lan_addr "$1" > /dev/null; then
         fail "a host on lan0 got an address in $1 from NetworkManager's RAs within 15 s"
@@ -110,10 +111,15 @@ lan_check() {
     wait_until 10 container_hex "$cid" > /dev/null || true
     hex=$(container_hex "$cid" || true)
     caddr=$(canonical "$(sed 's/.\{4\}/&:/g; s/:$//' <<< "$hex")" 2> /dev/null || true)
-    if lan_pings "$caddr"; then
-        info lan "the host on lan0 pings the container at $caddr"
+    route=$(lx ip -6 route get "$caddr" 2> /dev/null | head -n 1)
+    if [[ -n $lan64 ]] && in_net "$2" "${lan64%/*}/64"; then
+        if lan_pings "$caddr"; then
+            info lan "lan0's /64 holds docker's /80, yet the host on lan0 pings the container at $caddr"
+        else
+            info lan "lan0's /64 holds docker's /80: the host on lan0 does NOT reach the container at $caddr ($route)"
+        fi
     else
-        info lan "the host on lan0 does NOT reach the container at $caddr ($(lx ip -6 route get "$caddr" 2> /dev/null | head -n 1))"
+        check "the host on lan0 pings the container at $caddr (lan0's /64 is not docker's; $route)" lan_pings "$caddr"
     fi
     hx docker rm -f "$cid" > /dev/null 2>&1 || true
 }
@@ -146,7 +152,8 @@ EOF
         start_ra_sender || return 1
     fi
     printf '%s\n' '[connection]' 'id=e2e-lan0' 'type=ethernet' 'interface-name=lan0' '[ipv4]' \
-        'method=disabled' '[ipv6]' 'method=shared' 'addr-gen-mode=eui64' > "$T/lan0.nmconnection"
+        'method=disabled' '[ipv6]' 'method=shared' 'addr-gen-mode=eui64' '[prefix-delegation]' \
+        'subnet-id=1' > "$T/lan0.nmconnection"
     cat > "$T/nm-trace" <<EOF
 #!/bin/sh
 # e2e: what NetworkManager's dispatcher calls the scripts with (this one runs before ours)
