@@ -8,7 +8,10 @@
 # wan0 needs one: by default it has ipv6.method=auto and the router sends RAs (M and O off, the
 # router's /64 for SLAAC), as an ISP's does; with E2E_NM_UPLINK=manual the router sends none and
 # wan0 has a static address and gateway instead (ipv6.method=dhcp without RAs never gets a
-# default route, and NetworkManager then never asks for a prefix).
+# default route, and NetworkManager then never asks for a prefix). lan0 asks for the prefix's
+# /64 number 1 (prefix-delegation.subnet-id, NetworkManager 1.54 on; 1.52 ignores it and takes
+# number 0, which holds docker's first /80); a host on the LAN (the veth's other end) must reach
+# the router, and the container where lan0's /64 is not docker's (else it is only reported).
 # The prefix file wiring with on-loss = withdraw: the first lease writes the first /80 (one
 # restart), renewals change nothing, a renumbering (the same router with a new pool) writes the
 # new /80 (one restart), and `nmcli device disconnect wan0` (`down`) empties the file (one
