@@ -176,20 +176,24 @@ EOF
     hx install -D -m 0600 "$T/wan0.nmconnection" "$NM_DIR/system-connections/e2e-wan0.nmconnection"
     hx install -D -m 0600 "$T/lan0.nmconnection" "$NM_DIR/system-connections/e2e-lan0.nmconnection"
     hx install -D -m 0755 "$T/nm-trace" "$NM_TRACE"
-    hx sh -c 'mkdir -p /run/dbus && rm -f /run/dbus/system_bus_socket &&
-        exec dbus-daemon --system --nofork --nopidfile' >> "$STATE/dbus.log" 2>&1 &
-    echo $! > "$T/nm-dbus.pid"
+    # Each daemon writes its own pid (the shell's, which it replaces): whatever runs in front of
+    # it may have forked, and killing that would leave the daemon running.
+    hx sh -c 'echo $$ > /run/e2e/nm-dbus.pid && mkdir -p /run/dbus &&
+        rm -f /run/dbus/system_bus_socket && exec dbus-daemon --system --nofork --nopidfile' \
+        >> "$STATE/dbus.log" 2>&1 &
     wait_until 10 hx test -S /run/dbus/system_bus_socket || return 1
     # /sys read-only, as in a container: NetworkManager then does without udev.
-    hx unshare -m --propagation private sh -c 'mount -o remount,bind,ro /sys &&
-        exec /usr/sbin/NetworkManager --debug' >> "$STATE/$NM_LOG" 2>&1 &
-    echo $! > "$T/nm.pid"
+    hx unshare -m --propagation private sh -c 'echo $$ > /run/e2e/nm.pid &&
+        mount -o remount,bind,ro /sys && exec /usr/sbin/NetworkManager --debug' >> "$STATE/$NM_LOG" 2>&1 &
     wait_until 20 hx nmcli -t general status > /dev/null 2>&1
 }
 # start_ra_sender: the router advertises itself on up0 every 3 s (router lifetime 1800 s, M and
 # O off, its /64 as an on-link, autonomous prefix)
 start_ra_sender() {
-    rx python3 -c 'import socket, struct, sys, time
+    rm -f "$T/nm-ra.pid"
+    # It writes its own pid: python3 may be a wrapper that forks.
+    rx python3 -c 'import os, socket, struct, sys, time
+open(sys.argv[2], "w").write(str(os.getpid()))
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"up0")
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
@@ -197,22 +201,21 @@ ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
 pio = struct.pack("!BBBBIII", 3, 4, 64, 0xC0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, sys.argv[1])
 while True:
     s.sendto(ra + pio, ("ff02::1", 0, 0, socket.if_nametoindex("up0")))
-    time.sleep(3)' "${ROUTER_NET%::*}::" >> "$STATE/ra.log" 2>&1 &
-    echo $! > "$T/nm-ra.pid"
-    sleep 0.5
-    kill -0 "$(cat "$T/nm-ra.pid")" 2> /dev/null
+    time.sleep(3)' "${ROUTER_NET%::*}::" "$T/nm-ra.pid" >> "$STATE/ra.log" 2>&1 &
+    wait_until 5 test -s "$T/nm-ra.pid" && sleep 0.5 && kill -0 "$(cat "$T/nm-ra.pid")" 2> /dev/null
 }
 nm_cleanup() {
     local pid child
     pid=$(cat "$T/nm-ra.pid" 2> /dev/null) && kill "$pid" 2> /dev/null
-    pid=$(cat "$T/nm.pid" 2> /dev/null) && kill "$pid" 2> /dev/null &&
-        wait_until 10 eval '! kill -0 "$pid" 2> /dev/null'
-    if pid=$(cat "$T/nm-dbus.pid" 2> /dev/null); then
+    if pid=$(cat "$STATE/nm.pid" 2> /dev/null) && kill "$pid" 2> /dev/null; then
+        wait_until 10 eval '! kill -0 "$pid" 2> /dev/null' || kill -9 "$pid" 2> /dev/null || true
+    fi
+    if pid=$(cat "$STATE/nm-dbus.pid" 2> /dev/null); then
         # The dispatcher, activated by the bus, is its child.
         for child in $(ps -o pid= --ppid "$pid" 2> /dev/null); do kill "$child" 2> /dev/null || true; done
         kill "$pid" 2> /dev/null || true
     fi
-    rm -f "$T/nm.pid" "$T/nm-dbus.pid" "$T/nm-ra.pid"
+    rm -f "$STATE/nm.pid" "$STATE/nm-dbus.pid" "$T/nm-ra.pid"
     hx rm -f "$NM_CONF" "$NM_TRACE" "$NM_DIR"/system-connections/e2e-*.nmconnection
     hx rm -rf /var/lib/NetworkManager /run/NetworkManager /run/dbus
     pid=$(cat "$T/nm-lan.pid" 2> /dev/null) && kill "$pid" 2> /dev/null
