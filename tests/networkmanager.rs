@@ -73,6 +73,39 @@ fn the_script_passes_interface_action_and_prefixes_to_the_binary() {
 }
 
 #[test]
+fn the_script_gives_the_binary_a_path_with_sbin_as_the_dispatcher_passes_none() {
+    let m = Machine::new();
+    let seen = m.dir.path().join("path");
+    let fake = m.dir.path().join("fake-binary");
+    write_executable(
+        &fake,
+        // What the binary was given, not what the shell reading this defaults to.
+        &format!(
+            "#!/bin/sh\ntr '\\0' '\\n' </proc/$$/environ | sed -n 's/^PATH=//p' >{}\n",
+            seen.display()
+        ),
+    );
+    let script = installed_script(m.dir.path(), &fake);
+    let out = m
+        .command_for(&script.to_string_lossy())
+        .env_remove("PATH")
+        .args(["wan0", "up"])
+        .env("DHCP6_IP6_PREFIX", "2001:db8:1::/56")
+        .output()
+        .unwrap();
+    ok(out);
+    let path = fs::read_to_string(&seen).unwrap();
+    let dirs: Vec<&str> = path.trim_end().split(':').collect();
+    for dir in ["/usr/sbin", "/sbin", "/usr/bin"] {
+        assert!(dirs.contains(&dir), "{dir} not in {path:?}");
+    }
+    // A PATH the caller set is kept.
+    ok(dispatch(&m, &script, "up", "2001:db8:1::/56"));
+    let path = fs::read_to_string(&seen).unwrap();
+    assert!(path.starts_with(&*m.fake_bin.to_string_lossy()), "{path:?}");
+}
+
+#[test]
 fn a_missing_binary_is_logged_and_not_an_error() {
     let m = Machine::new();
     let script = installed_script(m.dir.path(), &m.dir.path().join("absent"));

@@ -22,7 +22,7 @@
 #                  renumber-new-pool two-prefixes release broken-binary published-hook
 #                  daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
 #                  daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd
-#                  networkd-prefix-file; some build on the one before
+#                  networkd-prefix-file networkmanager; some build on the one before
 #   E2E_HOOK=published  run the dhclient scenarios and published-hook with the published hook
 #                  (the sipcalc hook, wido/docker-ipv6) instead of the product (to check the
 #                  harness itself; several scenarios are then expected to fail); the scenarios
@@ -66,15 +66,18 @@ source "$E2E/dhcpcd-renumber.sh"
 source "$E2E/networkd.sh"
 # shellcheck source=tests/e2e/networkd-prefix-file.sh
 source "$E2E/networkd-prefix-file.sh"
+# shellcheck source=tests/e2e/networkmanager.sh
+source "$E2E/networkmanager.sh"
 
 # Every scenario, in the order they run; those about the product itself are left out with
 # E2E_HOOK=published.
 SCENARIOS=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
     broken-binary published-hook daemon-json-first-lease daemon-json-renumber dhcpcd
     dhcpcd-renumber daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd
-    networkd-prefix-file)
+    networkd-prefix-file networkmanager)
 PRODUCT_ONLY=(broken-binary daemon-json-first-lease daemon-json-renumber dhcpcd dhcpcd-renumber
-    daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd networkd-prefix-file)
+    daemon-json-dhcpcd withdraw fallback nptv6 nptv6-dhcpcd networkd networkd-prefix-file
+    networkmanager)
 # Those that need dhclient (absent from Debian 14); the others run with dhcpcd.
 DHCLIENT_ONLY=(first-lease renewal reboot renumber-new-router renumber-new-pool two-prefixes release
     broken-binary published-hook daemon-json-first-lease daemon-json-renumber withdraw fallback nptv6)
@@ -309,6 +312,12 @@ scenario() {
         echo "$id" >> "$T/not-here"
         return 0
     fi
+    local unfit
+    if [[ $id == networkmanager ]] && unfit=$(nm_unfit); then
+        say "=== [$id] not on $ON: $unfit"
+        echo "$id" >> "$T/not-here"
+        return 0
+    fi
     say ""
     say "=== [$id] $2"
     RESULTS=$T/results/$id
@@ -373,8 +382,9 @@ scenario nptv6 "target = nptv6: one restart for the wiring; a renumbering maps t
 scenario nptv6-dhcpcd "target = nptv6 with dhcpcd: renumbering, a second network, reboot and withdraw, no docker restart"
 scenario networkd "systemd-networkd and the watch, target = nptv6: first lease, renewals, renumbering, no restart"
 scenario networkd-prefix-file "systemd-networkd (netplan where present) and the watch, prefix file: one restart per new prefix, (a)-(d), the lease expiring withdraws"
+scenario networkmanager "NetworkManager and its dispatcher, prefix file, on-loss = withdraw: first lease, renewals, renumbering, down"
 say ""
-[[ ! -s $T/not-here ]] || say "e2e: not on $SUITE (no dhclient): $(paste -sd' ' "$T/not-here")"
+[[ ! -s $T/not-here ]] || say "e2e: not on $ON (what they need is missing there, as said above): $(paste -sd' ' "$T/not-here")"
 [[ ! -s $T/times ]] || say "e2e: wall time per scenario: $(paste -sd, "$T/times" | sed 's/,/, /g')"
 say "e2e: $((SECONDS)) s on $ON"
 say "$PASSED passed, $FAILED failed"
