@@ -279,6 +279,7 @@ scenario_networkmanager() {
     restarts_settle 0
     show_calls 0
     info networkmanager "delegated $prefix; lan0 (shared) took $(lan0_addr)"
+    info sysctl "with NetworkManager: net.ipv6.conf.wan0.accept_ra=$(hx sysctl -n net.ipv6.conf.wan0.accept_ra), all.forwarding=$(hx sysctl -n net.ipv6.conf.all.forwarding)"
     info file "$(hcat "$PREFIX_FILE")"
     show_restarts 0
     check_eq "exactly one docker restart for the first lease" "$(restarts)" 1
