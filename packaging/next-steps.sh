@@ -105,17 +105,26 @@ sysctl_step() {
         step "Routing: done ($sysctl_file written and loaded: forwarding on, accept_ra=2 on $uplink)."
         return
     fi
+    # networkd and NetworkManager take router advertisements themselves, forwarding on or not
+    # (each sets the kernel's accept_ra to 0); networkd stops where its .network turns
+    # forwarding on.
+    manager=
     if [ -n "$networkd" ] && [ -z "$nm" ]; then
-        # networkd takes router advertisements itself (it sets the kernel's accept_ra to 0), and
-        # keeps taking them with forwarding on unless its own .network turns forwarding on.
+        manager=systemd-networkd
+    elif [ -n "$nm" ] && [ -z "$networkd" ] && nm_hands_prefixes; then
+        manager=NetworkManager
+    fi
+    if [ -n "$manager" ]; then
         step "Let the host route: put"
         cat <<EOF
      net.ipv6.conf.all.forwarding = 1
    in $sysctl_file, then run
      sysctl -p $sysctl_file
-   systemd-networkd handles $uplink's router advertisements itself (accept_ra is not needed)
-   and keeps its default route with forwarding on, unless $uplink's .network sets
-   IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes to it.
+   $manager handles $uplink's router advertisements itself (accept_ra is not needed)
+   and keeps its default route with forwarding on.
+EOF
+        [ "$manager" = NetworkManager ] || cat <<EOF
+   (Unless $uplink's .network sets IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes.)
 EOF
         return
     fi

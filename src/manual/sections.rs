@@ -63,10 +63,10 @@ pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
                 "net.ipv6.conf.all.forwarding=1 so the host routes the containers' packets, \
                  and net.ipv6.conf.UPLINK.accept_ra=2 so the uplink keeps its default route \
                  with forwarding on; install.sh --sysctl writes both to \
-                 /etc/sysctl.d/60-docker-ipv6-pd.conf. systemd-networkd needs no accept_ra: \
-                 it takes router advertisements itself (and sets accept_ra to 0), with \
-                 forwarding on too unless the uplink's .network sets IPForward= or \
-                 IPv6Forwarding= (then add IPv6AcceptRA=yes).",
+                 /etc/sysctl.d/60-docker-ipv6-pd.conf. systemd-networkd and NetworkManager \
+                 need no accept_ra: each takes router advertisements itself, with forwarding \
+                 on too, and sets accept_ra to 0 (networkd stops where the uplink's .network \
+                 sets IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes).",
             ),
             (
                 "dhclient",

@@ -77,8 +77,8 @@ fn networkd_gets_the_drop_in_for_its_network_file_and_the_watch_left_to_enable()
         &[
             "DHCP client dhcpcd, systemd-networkd,\nuplink enp1s0 ",
             "1. Let the host route: put\n     net.ipv6.conf.all.forwarding = 1\n",
-            "   systemd-networkd handles enp1s0's router advertisements itself (accept_ra is not needed)\n",
-            "   IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes to it.\n",
+            "   systemd-networkd handles enp1s0's router advertisements itself (accept_ra is not needed)\n   and keeps its default route with forwarding on.\n",
+            "   (Unless enp1s0's .network sets IPForward= or IPv6Forwarding=: then add IPv6AcceptRA=yes.)\n",
             "2. Ask systemd-networkd for a prefix on enp1s0: put\n     [DHCPv6]\n     WithoutRA=solicit\n     UseDelegatedPrefix=yes\n     PrefixDelegationHint=::/56\n",
             "   in /etc/systemd/network/10-netplan-enp1s0.network.d/50-docker-ipv6-pd.conf, a drop-in for\n   /run/systemd/network/10-netplan-enp1s0.network, the file networkd uses for enp1s0. That\n",
             "   file must start DHCPv6 (DHCP=ipv6 or DHCP=yes; netplan: dhcp6: true). Then run\n     networkctl reload\n",
@@ -171,11 +171,21 @@ fn networkmanager_gets_the_dispatcher_and_the_shared_connection_step() {
         &[
             &format!("install.sh: installed {DISPATCHER} (NetworkManager)\n"),
             "DHCP client dhclient, NetworkManager,\n",
+            "   NetworkManager handles enp1s0's router advertisements itself (accept_ra is not needed)\n   and keeps its default route with forwarding on.\n",
             "2. NetworkManager 1.46 manages the network: it asks for a prefix on enp1s0 only for a\n   connection with ipv6.method shared",
             "/etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd then runs docker-ipv6-pd\n   at every dhcp6-change, up and down of enp1s0",
         ],
     );
-    assert_lacks(steps, &["dhclient6-pd@", "request_prefix", "[DHCPv6]"]);
+    assert_lacks(
+        steps,
+        &[
+            "dhclient6-pd@",
+            "request_prefix",
+            "[DHCPv6]",
+            "accept_ra = 2",
+            "IPForward=",
+        ],
+    );
 }
 
 #[test]
@@ -199,6 +209,8 @@ fn networkmanager_before_1_44_sends_the_uplink_to_the_dhcp_client() {
         &[
             "2. NetworkManager 1.42 manages the network, and hands its dispatcher scripts no prefix\n   before 1.44: leave enp1s0 to dhclient or dhcpcd (`nmcli device set enp1s0 managed no`).\n",
             "3. Ask for a prefix on enp1s0 with dhclient",
+            // dhclient leaves router advertisements to the kernel.
+            "     net.ipv6.conf.enp1s0.accept_ra = 2\n",
         ],
     );
     assert_lacks(&steps, &["ipv6.method shared"]);
