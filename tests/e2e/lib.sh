@@ -275,10 +275,13 @@ container_hex() { # the container's global eth0 address, 32 hex digits
     out=$(hx docker exec "$1" cat /proc/net/if_inet6 | awk '$6 == "eth0" && $4 == "00" { print $1; exit }')
     [[ -n $out ]] && echo "$out"
 }
-router_pings() {
+router_pings() { three_tries rx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1; }
+# three_tries CMD...: CMD until it succeeds, at most three times half a second apart (one ping
+# can be lost while neighbour discovery settles)
+three_tries() {
     local try
     for try in 1 2 3; do
-        rx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1 && return 0
+        "$@" && return 0
         ((try < 3)) && sleep 0.5
     done
     return 1

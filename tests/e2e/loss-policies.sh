@@ -105,12 +105,7 @@ masq_packets() {
     hx ip6tables -w -t nat -L POSTROUTING -v -n -x 2> /dev/null | awk '/MASQUERADE/ { n += $1 } END { print n + 0 }'
 }
 container_pings() { # container_pings CID ADDR
-    local try
-    for try in 1 2 3; do
-        hx docker exec "$1" /bin/busybox ping6 -c 1 -W 2 "$2" > /dev/null 2>&1 && return 0
-        ((try < 3)) && sleep 0.5
-    done
-    return 1
+    three_tries hx docker exec "$1" /bin/busybox ping6 -c 1 -W 2 "$2" > /dev/null 2>&1
 }
 # container_nat_check WANT80: a container on the default bridge gets an address inside WANT80
 # (a ULA /80) and reaches the router's global address through the MASQUERADE rule.

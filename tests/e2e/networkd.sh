@@ -138,6 +138,23 @@ nd_latency() {
     return 1
 }
 
+# nd_renumbered APPLIED WHAT: the same router moves to pool B (NoBinding); waits until
+# networkctl shows a prefix of pool B and `APPLIED PREFIX` holds, prints the latency between the
+# two ("from networkctl showing P to WHAT") and sets NEWP; fails (returns 1) after 60 s
+nd_renumbered() {
+    local lat
+    say "    -- renumbering: the same router with a new pool (NoBinding)"
+    stop_dhcpd
+    start_dhcpd "${POOL_B[@]}" "$DUID_1"
+    if ! lat=$(nd_latency "$POOL_B_NET" "$1"); then
+        fail "$2 for a prefix of pool B within 60 s (networkctl: $(nd_prefix "$POOL_B_NET" || echo none))"
+        return 1
+    fi
+    NEWP=${lat% *}
+    info latency "from networkctl showing $NEWP to $2: ${lat#* } ms"
+    pass "$2 for the new prefix $NEWP"
+}
+
 scenario_networkd() {
     begin_scenario
     trap networkd_cleanup EXIT
@@ -151,7 +168,7 @@ scenario_networkd() {
     start_dhcpd "${POOL_A[@]}" "$DUID_1"
 
     say "    -- first lease"
-    local prefix lat r0 newp ms
+    local prefix r0
     need "wan0's .network as the README has it" networkd_config hand
     need "networkd started ($(hx networkctl --version | head -n 1))" start_networkd
     start_watch
@@ -171,17 +188,8 @@ scenario_networkd() {
     check "our nft table still maps $prefix" maps "$prefix"
     check_eq "no docker restart for renewals" "$(($(restarts) - r0))" 0
 
-    say "    -- renumbering: the same router with a new pool (NoBinding)"
     r0=$(restarts)
-    stop_dhcpd
-    start_dhcpd "${POOL_B[@]}" "$DUID_1"
-    if lat=$(nd_latency "$POOL_B_NET" maps); then
-        newp=${lat% *} ms=${lat#* }
-        info latency "from networkctl showing $newp to our table mapping it: $ms ms"
-        pass "our nft table maps the new prefix $newp"
-    else
-        fail "a prefix of pool B mapped within 60 s (networkctl: $(nd_prefix "$POOL_B_NET" || echo none))"
-    fi
+    nd_renumbered maps "our table mapping it" || return 0
     sleep $((2 * T1 + 1))
     show_restarts "$r0"
     check_eq "no docker restart for the renumbering" "$(($(restarts) - r0))" 0

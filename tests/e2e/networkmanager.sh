@@ -84,14 +84,7 @@ lan_addr() { # lan_addr NET: the LAN host's address inside NET (from NetworkMana
     done
     return 1
 }
-lan_pings() { # lan_pings ADDR: the LAN host pings ADDR (3 tries)
-    local try
-    for try in 1 2 3; do
-        lx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1 && return 0
-        ((try < 3)) && sleep 0.5
-    done
-    return 1
-}
+lan_pings() { three_tries lx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1; } # lan_pings ADDR
 # lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64. It must
 # reach the router. Where lan0's /64 is the prefix's first, it holds docker's /80: the host takes
 # a container's address for on-link and asks for it on lan0, where no one answers; what it gets
