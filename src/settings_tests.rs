@@ -82,6 +82,7 @@ fn a_hook_run_under_root_must_name_the_files_it_writes() {
     let settings = |root: &str, target: Target, dry_run: bool| Settings {
         prefix_file: under_root(Path::new(root), Path::new(DEFAULT_PREFIX_FILE)),
         subnet_size: DEFAULT_SUBNET_SIZE,
+        subnet_id: 0,
         service: DEFAULT_SERVICE.into(),
         init: InitChoice::Auto,
         target,
