@@ -50,8 +50,10 @@ fn the_configuration_key_and_the_option_give_the_id_and_the_option_wins() {
         .output()
         .unwrap();
     ok(out);
-    // The same prefix renewed, with another /64 asked for: the file moves there.
+    // The same prefix renewed, with another /64 asked for: the file moves there, and as for
+    // any renewal docker is not restarted (doctor tells it runs with the old subnet).
     assert_eq!(m.file().as_deref(), Some(LINE_101));
+    assert_eq!(m.restarts().len(), 1);
 }
 
 #[test]
