@@ -106,21 +106,17 @@ pub fn run_event(settings: &Settings, event: &HookEvent) -> Result<()> {
 /// The event, read for the target: under nptv6 a delegated prefix must hold a /64, whatever
 /// --subnet-size says.
 fn read_event(settings: &Settings, env: &Env) -> Result<HookEvent> {
-    if settings.target != Target::Nptv6 {
-        return Ok(HookEvent::read(
-            env,
-            configured_choice(settings),
-            settings.client,
-        )?);
-    }
-    HookEvent::read(env, SubnetChoice::first(LONGEST_MAPPED), settings.client).map_err(
-        |mut e: InputError| {
-            if let Some(len) = e.too_long {
-                e.problem = MappingRefused::DelegatedTooLong(len).to_string();
-            }
-            e.into()
-        },
-    )
+    let nptv6 = settings.target == Target::Nptv6;
+    let choice = match nptv6 {
+        true => SubnetChoice::first(LONGEST_MAPPED),
+        false => configured_choice(settings),
+    };
+    HookEvent::read(env, choice, settings.client).map_err(|mut e: InputError| {
+        if nptv6 && let Some(len) = e.too_long {
+            e.problem = MappingRefused::DelegatedTooLong(len).to_string();
+        }
+        e.into()
+    })
 }
 
 /// Reads the targets, the owed restart and (nptv6) the applied mapping, and plans (the

@@ -183,3 +183,12 @@ fn an_id_that_is_not_a_number_or_beyond_64_bits_is_refused() {
     assert_eq!(m.file(), None);
     assert!(m.restarts().is_empty());
 }
+
+#[test]
+fn the_man_page_lists_the_option_and_says_when_networkmanager_needs_it() {
+    let m = Machine::new();
+    let page = stdout(&ok(m.command().arg("man").output().unwrap()));
+    assert!(page.contains("\\fB\\-\\-subnet\\-id\\fR"), "{page}");
+    assert!(page.contains("DOCKER_IPV6_PD_SUBNET_ID"), "{page}");
+    assert!(page.contains("set subnet\\-id = 1"), "{page}");
+}
