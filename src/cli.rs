@@ -25,8 +25,8 @@ Give docker the IPv6 subnet of a DHCPv6 delegated prefix.
 Run with no subcommand, docker-ipv6-pd is the DHCP client's hook: dhclient-script sources \
 /etc/dhcp/dhclient-enter-hooks.d/docker-ipv6 (dhcpcd-run-hooks its 62-docker-ipv6-pd), which \
 runs it with the lease in the environment (reason, new_ip6_prefix, old_ip6_prefix, \
-new_max_life, new_preferred_life). It writes the first /N of new_ip6_prefix (fully expanded, \
-as sipcalc prints it) to the prefix file, or as fixed-cidr-v6 to docker's daemon.json \
+new_max_life, new_preferred_life). It writes the first /N of new_ip6_prefix (of its /64 \
+number --subnet-id when that is not 0; fully expanded, as sipcalc prints it) to the prefix file, or as fixed-cidr-v6 to docker's daemon.json \
 (--target), atomically, and restarts docker when the prefix is not the previous lease's. \
 Withdrawn prefixes (lifetime 0) are ignored, and a renewal never moves the file away from a \
 valid subnet of another prefix.

@@ -14,10 +14,11 @@ use docker_ipv6_pd::error::RestartFailed;
 use docker_ipv6_pd::error::{ConfigError, ExitCode};
 use docker_ipv6_pd::event::dhcpcd::is_dhcpcd_variable;
 use docker_ipv6_pd::event::env::Env;
-use docker_ipv6_pd::event::prefix::parse_delegated;
+use docker_ipv6_pd::event::prefix::{configured_choice, parse_delegated};
 use docker_ipv6_pd::inspect::{doctor, status};
 use docker_ipv6_pd::settings::{
-    Client, DEFAULT_CONFIG, FileKind, refuse_unnamed_files_under_root, under_root,
+    Client, DEFAULT_CONFIG, FileKind, refuse_subnet_id_misfits, refuse_unnamed_files_under_root,
+    under_root,
 };
 use docker_ipv6_pd::watch::{self, WatchOptions};
 use docker_ipv6_pd::{config_file, log, manual, on_event};
@@ -96,6 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .filter(|&kind| named(kind))
         .collect();
     let settings = cli::merge(cli.settings, config, root, cli.dry_run);
+    refuse_subnet_id_misfits(&settings).map_err(ConfigError)?;
     // Every run that writes files (the hook, NetworkManager's dispatcher, the watch) refuses a
     // --root it would otherwise carry out on this machine's docker.
     if matches!(cli.command, None | Some(Command::Watch { .. })) {
@@ -130,7 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(())
         }
         Some(Command::Subnet { prefix, .. }) => {
-            let delegated = parse_delegated("PREFIX", &prefix, settings.subnet_size)?;
+            let delegated = parse_delegated("PREFIX", &prefix, configured_choice(&settings))?;
             writeln!(out, "{}", delegated.subnet)
         }
         Some(Command::Doctor { .. }) => {

@@ -22,6 +22,7 @@ use crate::config_file;
 use crate::error::{ConfigError, InputError};
 use crate::event::HookEvent;
 use crate::event::env::Env;
+use crate::event::prefix::configured_choice;
 use crate::inspect::docker_flags;
 use crate::log;
 use crate::plan::daemon_json::DaemonJson;
@@ -33,7 +34,7 @@ use crate::plan::target::Contents;
 use crate::settings::{
     Client, DEFAULT_SUBNET_SIZE, FallbackNat, InitChoice, OnLoss, Settings, Target,
 };
-use crate::subnet::Subnet;
+use crate::subnet::{Subnet, SubnetChoice};
 
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
@@ -105,11 +106,13 @@ pub fn run_event(settings: &Settings, event: &HookEvent) -> Result<()> {
 /// The event, read for the target: under nptv6 a delegated prefix must hold a /64, whatever
 /// --subnet-size says.
 fn read_event(settings: &Settings, env: &Env) -> Result<HookEvent> {
-    if settings.target != Target::Nptv6 {
-        return Ok(HookEvent::read(env, settings.subnet_size, settings.client)?);
-    }
-    HookEvent::read(env, LONGEST_MAPPED, settings.client).map_err(|mut e: InputError| {
-        if let Some(len) = e.too_long {
+    let nptv6 = settings.target == Target::Nptv6;
+    let choice = match nptv6 {
+        true => SubnetChoice::first(LONGEST_MAPPED),
+        false => configured_choice(settings),
+    };
+    HookEvent::read(env, choice, settings.client).map_err(|mut e: InputError| {
+        if nptv6 && let Some(len) = e.too_long {
             e.problem = MappingRefused::DelegatedTooLong(len).to_string();
         }
         e.into()
@@ -192,7 +195,8 @@ pub fn owe_restart_despite_configuration(
     given: &SettingArgs,
     config: &Path,
 ) {
-    let Ok(event) = HookEvent::read(env, DEFAULT_SUBNET_SIZE, Client::Auto) else {
+    let Ok(event) = HookEvent::read(env, SubnetChoice::first(DEFAULT_SUBNET_SIZE), Client::Auto)
+    else {
         return;
     };
     let bytes = read_regular(config, config_file::MAX_BYTES, Links::Follow)

@@ -122,6 +122,8 @@ fn parse_choice<T: ValueEnum>(text: &str) -> Result<T, String> {
 pub struct Settings {
     pub prefix_file: PathBuf,
     pub subnet_size: u8,
+    /// The /64 of the delegated prefix docker's subnet is taken from (0: the first).
+    pub subnet_id: u64,
     pub service: String,
     pub init: InitChoice,
     pub target: Target,
@@ -245,6 +247,40 @@ pub fn parse_subnet_size(text: &str) -> Result<u8, String> {
             excerpt(text)
         )),
     }
+}
+
+/// A subnet id: the number of a /64 in the delegated prefix, 0 to 2^64 - 1.
+pub fn parse_subnet_id(text: &str) -> Result<u64, String> {
+    text.parse::<u64>().map_err(|_| {
+        format!(
+            "{} is not a subnet id from 0 to {}",
+            excerpt(text),
+            u64::MAX
+        )
+    })
+}
+
+/// Refuses a subnet id the other settings leave no room for: one line naming the setting
+/// and its value, for a configuration error.
+pub fn refuse_subnet_id_misfits(settings: &Settings) -> Result<(), String> {
+    let id = settings.subnet_id;
+    if id == 0 {
+        return Ok(());
+    }
+    if settings.target == Target::Nptv6 {
+        return Err(format!(
+            "subnet-id {id} does not apply to target = nptv6, which maps the whole delegated \
+             prefix: leave subnet-id at 0"
+        ));
+    }
+    if settings.subnet_size < 64 {
+        return Err(format!(
+            "subnet-id {id} takes a subnet inside one /64, so it needs a subnet-size of 64 or \
+             more, not {}",
+            settings.subnet_size
+        ));
+    }
+    Ok(())
 }
 
 /// A service name that is safe to hand to systemctl, rc-service or service: letters, digits

@@ -8,6 +8,12 @@ fn validators_refuse_what_would_be_unsafe_or_meaningless() {
     assert!(parse_subnet_size("0").is_err());
     assert!(parse_subnet_size("129").is_err());
     assert!(parse_subnet_size("eighty").is_err());
+    assert_eq!(parse_subnet_id("0"), Ok(0));
+    assert_eq!(parse_subnet_id("18446744073709551615"), Ok(u64::MAX));
+    assert!(parse_subnet_id("18446744073709551616").is_err());
+    assert!(parse_subnet_id("-1").is_err());
+    assert!(parse_subnet_id("0x1").is_err());
+    assert!(parse_subnet_id("").is_err());
     assert_eq!(parse_service("docker"), Ok("docker".into()));
     assert!(parse_service("snap.docker.dockerd").is_ok());
     assert!(parse_service("--now").is_err());
@@ -82,6 +88,7 @@ fn a_hook_run_under_root_must_name_the_files_it_writes() {
     let settings = |root: &str, target: Target, dry_run: bool| Settings {
         prefix_file: under_root(Path::new(root), Path::new(DEFAULT_PREFIX_FILE)),
         subnet_size: DEFAULT_SUBNET_SIZE,
+        subnet_id: 0,
         service: DEFAULT_SERVICE.into(),
         init: InitChoice::Auto,
         target,
@@ -117,4 +124,27 @@ fn a_hook_run_under_root_must_name_the_files_it_writes() {
             refuse_unnamed_files_under_root(&settings(system, Target::Both, false), none).is_ok()
         );
     }
+}
+
+#[test]
+fn a_subnet_id_is_refused_with_a_size_under_64_and_with_nptv6() {
+    let mut settings = crate::cli::merge(Default::default(), Default::default(), "/".into(), false);
+    settings.subnet_id = 1;
+    assert_eq!(refuse_subnet_id_misfits(&settings), Ok(()));
+    settings.subnet_size = 63;
+    assert!(
+        refuse_subnet_id_misfits(&settings)
+            .unwrap_err()
+            .ends_with("needs a subnet-size of 64 or more, not 63")
+    );
+    settings.subnet_size = 64;
+    settings.target = Target::Nptv6;
+    assert!(
+        refuse_subnet_id_misfits(&settings)
+            .unwrap_err()
+            .starts_with("subnet-id 1 does not apply to target = nptv6")
+    );
+    settings.subnet_id = 0;
+    settings.subnet_size = 8;
+    assert_eq!(refuse_subnet_id_misfits(&settings), Ok(()));
 }

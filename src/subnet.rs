@@ -1,8 +1,71 @@
-//! The subnet docker gets: the first /N of a delegated prefix, spelled the way sipcalc spells it.
+//! The subnet docker gets: the first /N of a delegated prefix (or of its /64 number
+//! `subnet-id`), spelled the way sipcalc spells it.
 
 use std::fmt;
 
 use ipnet::Ipv6Net;
+
+/// Which subnet of a delegated prefix docker gets: the first /`size` of the prefix's /64
+/// number `id` (`--subnet-size`, `--subnet-id`). Id 0 is the first /`size` of the prefix
+/// itself, whatever the size: the published hook's choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubnetChoice {
+    pub size: u8,
+    pub id: u64,
+}
+
+impl SubnetChoice {
+    /// The first /`size` of the prefix (subnet-id 0).
+    pub fn first(size: u8) -> SubnetChoice {
+        SubnetChoice { size, id: 0 }
+    }
+
+    /// The subnet this choice takes from `prefix`.
+    pub fn of(self, prefix: Ipv6Net) -> Result<Subnet, NoSubnet> {
+        Subnet::of(prefix, self.size, self.id)
+    }
+}
+
+/// Why a prefix yields no subnet for a [`SubnetChoice`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoSubnet {
+    /// The prefix (of this length) is longer than the subnet size.
+    TooLong(u8),
+    /// The prefix (of this length) has no /64 of this number.
+    NoSuchId(u8, u64),
+    /// A subnet id other than 0 with a subnet shorter than /64 (of this size).
+    SizeBelow64(u8),
+}
+
+impl NoSubnet {
+    /// What the prefix, of length `len`, lacks, for a `size` subnet: one clause naming the
+    /// setting that asks for it.
+    pub fn problem(self, size: u8) -> String {
+        match self {
+            NoSubnet::TooLong(len) => {
+                format!("a /{len} cannot hold a /{size} subnet (--subnet-size)")
+            }
+            NoSubnet::NoSuchId(len, id) if len > 64 => {
+                format!("a /{len} holds no /64, so no /64 number {id} (--subnet-id)")
+            }
+            NoSubnet::NoSuchId(64, id) => {
+                format!("a /64 is a single /64, number 0: no /64 number {id} (--subnet-id)")
+            }
+            NoSubnet::NoSuchId(len, id) => format!(
+                "a /{len} holds /64s number 0 to {}, not number {id} (--subnet-id)",
+                last_id(len)
+            ),
+            NoSubnet::SizeBelow64(size) => {
+                format!("a subnet-id other than 0 needs a subnet-size of 64 or more, not {size}")
+            }
+        }
+    }
+}
+
+/// The number of the last /64 in a prefix of length `len` (0 from /64 on).
+fn last_id(len: u8) -> u64 {
+    u64::MAX.checked_shr(u32::from(len)).unwrap_or(0)
+}
 
 /// A subnet that is always a network address (no host bits) of its own length.
 ///
@@ -19,6 +82,27 @@ impl Subnet {
             return None;
         }
         Ipv6Net::new(prefix.network(), size).ok().map(Subnet)
+    }
+
+    /// The first /`size` of /64 number `id` of `prefix`, counting /64s from 0 at the start
+    /// of the prefix as systemd-networkd's `SubnetId=` and NetworkManager's
+    /// `prefix-delegation.subnet-id` do. Id 0 is exactly [`Subnet::first_of`]; another id
+    /// needs a `size` of 64 or more and a prefix that has that /64.
+    pub fn of(prefix: Ipv6Net, size: u8, id: u64) -> Result<Subnet, NoSubnet> {
+        let len = prefix.prefix_len();
+        if id == 0 {
+            return Subnet::first_of(prefix, size).ok_or(NoSubnet::TooLong(len));
+        }
+        if size < 64 {
+            return Err(NoSubnet::SizeBelow64(size));
+        }
+        if len > 64 || id > last_id(len) {
+            return Err(NoSubnet::NoSuchId(len, id));
+        }
+        let network = u128::from(prefix.network()) | (u128::from(id) << 64);
+        Ipv6Net::new(network.into(), size)
+            .map(Subnet)
+            .map_err(|_| NoSubnet::TooLong(len))
     }
 
     /// The subnet as an `ipnet` network.
@@ -62,62 +146,5 @@ pub fn parse_file_contents(bytes: &[u8]) -> Option<Ipv6Net> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn net(s: &str) -> Ipv6Net {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn first_80_of_the_seed_prefix_is_spelled_like_sipcalc() {
-        let subnet = Subnet::first_of(net("2001:980:1234:140::/60"), 80).unwrap();
-        assert_eq!(
-            subnet.file_line(),
-            "2001:0980:1234:0140:0000:0000:0000:0000/80\n"
-        );
-    }
-
-    #[test]
-    fn host_bits_of_the_prefix_are_masked() {
-        let subnet = Subnet::first_of(net("2001:db8:0:10f:dead::1/60"), 80).unwrap();
-        assert_eq!(
-            subnet.to_string(),
-            "2001:0db8:0000:0100:0000:0000:0000:0000/80"
-        );
-    }
-
-    #[test]
-    fn a_prefix_longer_than_the_subnet_has_no_first_subnet() {
-        assert_eq!(Subnet::first_of(net("2001:db8::/96"), 80), None);
-        assert!(Subnet::first_of(net("2001:db8::/80"), 80).is_some());
-    }
-
-    #[test]
-    fn other_subnet_sizes_follow_the_same_rule() {
-        let subnet = Subnet::first_of(net("2001:db8:ab:cd00::/56"), 64).unwrap();
-        assert_eq!(
-            subnet.to_string(),
-            "2001:0db8:00ab:cd00:0000:0000:0000:0000/64"
-        );
-        let subnet = Subnet::first_of(net("2001:db8::/32"), 128).unwrap();
-        assert_eq!(
-            subnet.to_string(),
-            "2001:0db8:0000:0000:0000:0000:0000:0000/128"
-        );
-    }
-
-    #[test]
-    fn file_contents_parse_in_any_spelling_with_or_without_newline() {
-        let expected = Some(net("2001:db8:0:100::/80"));
-        assert_eq!(
-            parse_file_contents(b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n"),
-            expected
-        );
-        assert_eq!(parse_file_contents(b"2001:db8:0:100::/80"), expected);
-        assert_eq!(parse_file_contents(b""), None);
-        assert_eq!(parse_file_contents(b"/80\n"), None);
-        assert_eq!(parse_file_contents(b"2001:db8::/80\n\n"), None);
-        assert_eq!(parse_file_contents(b"\xff/80"), None);
-    }
-}
+#[path = "subnet_tests.rs"]
+mod tests;

@@ -9,6 +9,7 @@ use std::net::Ipv6Addr;
 use std::process::{Command, Stdio};
 
 use docker_ipv6_pd::event::prefix::parse_delegated;
+use docker_ipv6_pd::subnet::SubnetChoice;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -108,7 +109,7 @@ fn matches_sipcalc_on_random_prefixes_of_every_length() {
             let addr = Ipv6Addr::from(if keep_host_bits { bits } else { bits & mask });
             let prefix = spell(addr, len, spelling);
             let theirs = sipcalc_line(&prefix);
-            match parse_delegated("new_ip6_prefix", prefix.as_ref(), 80) {
+            match parse_delegated("new_ip6_prefix", prefix.as_ref(), SubnetChoice::first(80)) {
                 Ok(ours) => {
                     prop_assert_eq!(ours.subnet.to_string(), theirs.clone(), "{}", prefix);
                     compared.borrow_mut()[usize::from(len)] += 1;
@@ -154,7 +155,7 @@ fn matches_sipcalc_on_the_published_example_and_edge_prefixes() {
         "2000::/3",
         "2001:db8::/64",
     ] {
-        let ours = parse_delegated("p", prefix.as_ref(), 80).unwrap();
+        let ours = parse_delegated("p", prefix.as_ref(), SubnetChoice::first(80)).unwrap();
         assert_eq!(ours.subnet.to_string(), sipcalc_line(prefix), "{prefix}");
     }
 }

@@ -29,5 +29,6 @@ mod settings;
 mod shim;
 mod sipcalc;
 mod status;
+mod subnet_id;
 mod unreadable;
 mod watch;

@@ -103,6 +103,15 @@ fn a_first_lease_writes_the_subnet_and_restarts_docker_once() {
 }
 
 #[test]
+fn a_subnet_id_takes_the_subnet_from_that_64_of_networkds_prefix() {
+    let m = machine_with(Machine::new());
+    show(&m, &capture_now(V262, 0.0));
+    ok(watch_once(&m, &["--subnet-id", "255"]));
+    let line = "2001:0db8:03fe:4fff:0000:0000:0000:0000/80\n";
+    assert_eq!(m.file().as_deref(), Some(line));
+}
+
+#[test]
 fn a_renewal_changes_nothing_and_says_so_once() {
     let m = machine_with(Machine::new());
     show(&m, &capture_now(V257, 0.0));

@@ -10,7 +10,7 @@ use crate::settings::{
     Client, DEFAULT_DAEMON_JSON, DEFAULT_POST_CHANGE_DIR, DEFAULT_POST_CHANGE_TIMEOUT,
     DEFAULT_PREFIX_FILE, DEFAULT_RESTART_TIMEOUT, DEFAULT_SERVICE, DEFAULT_SUBNET_SIZE,
     FallbackNat, FileKind, InitChoice, OnLoss, Settings, Target, given_or_default,
-    parse_fallback_prefix, parse_service, parse_subnet_size, parse_timeout,
+    parse_fallback_prefix, parse_service, parse_subnet_id, parse_subnet_size, parse_timeout,
 };
 
 /// The settings a configuration file may hold too: each field is an option (its long name
@@ -28,6 +28,14 @@ pub struct SettingArgs {
     #[arg(long, value_name = "N", env = "DOCKER_IPV6_PD_SUBNET_SIZE",
           value_parser = parse_subnet_size)]
     pub subnet_size: Option<u8>,
+
+    /// Take the subnet (the first /SIZE) from /64 number N of the delegated prefix, counting
+    /// /64s from 0 as systemd-networkd's SubnetId= and NetworkManager's
+    /// prefix-delegation.subnet-id do; 1 or more keeps docker out of a LAN on /64 number 0.
+    /// Needs a --subnet-size of 64 or more; not with --target nptv6 [default: 0]
+    #[arg(long, value_name = "N", env = "DOCKER_IPV6_PD_SUBNET_ID",
+          value_parser = parse_subnet_id)]
+    pub subnet_id: Option<u64>,
 
     /// Where the subnet goes [default: prefix-file]
     #[arg(long, value_enum, value_name = "TARGET", env = "DOCKER_IPV6_PD_TARGET")]
@@ -128,6 +136,7 @@ pub fn merge(first: SettingArgs, second: SettingArgs, root: PathBuf, dry_run: bo
             DEFAULT_PREFIX_FILE,
         ),
         subnet_size: (first.subnet_size.or(second.subnet_size)).unwrap_or(DEFAULT_SUBNET_SIZE),
+        subnet_id: (first.subnet_id.or(second.subnet_id)).unwrap_or(0),
         service: (first.service.or(second.service)).unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
         init: first.init.or(second.init).unwrap_or(InitChoice::Auto),
         target: first.target.or(second.target).unwrap_or(Target::PrefixFile),

@@ -12,6 +12,7 @@ use ipnet::Ipv6Net;
 use crate::error::InputError;
 use crate::event::env::{Env, parse_lifetime};
 use crate::event::prefix::{NewPrefix, parse_delegated, parse_prefix};
+use crate::subnet::SubnetChoice;
 
 /// True for the names of dhcpcd's delegated-prefix variables.
 pub fn is_dhcpcd_variable(name: &str) -> bool {
@@ -22,10 +23,10 @@ pub fn is_dhcpcd_variable(name: &str) -> bool {
 }
 
 /// `(new, old)` prefixes, each in message order (IA_PD number, then prefix number).
-pub fn read(env: &Env, subnet_size: u8) -> Result<(Vec<NewPrefix>, Vec<Ipv6Net>), InputError> {
+pub fn read(env: &Env, choice: SubnetChoice) -> Result<(Vec<NewPrefix>, Vec<Ipv6Net>), InputError> {
     let mut new = Vec::new();
     for (name, raw) in prefixes(env, "new") {
-        let delegated = parse_delegated(&name, &raw, subnet_size)?;
+        let delegated = parse_delegated(&name, &raw, choice)?;
         let mut withdrawn = false;
         for suffix in ["_vltime", "_pltime"] {
             let var = format!("{name}{suffix}");
@@ -91,7 +92,7 @@ mod tests {
             ("old_dhcp6_ia_pd1_prefix1", "2001:db8:0:100::"),
             ("old_dhcp6_ia_pd1_prefix1_length", "60"),
         ]);
-        let (new, old) = read(&e, 80).unwrap();
+        let (new, old) = read(&e, SubnetChoice::first(80)).unwrap();
         let order: Vec<String> = new.iter().map(|p| p.delegated.prefix.to_string()).collect();
         assert_eq!(
             order,
@@ -111,7 +112,7 @@ mod tests {
     #[test]
     fn a_bad_or_missing_piece_is_refused_by_its_variable() {
         let e = env(&[("new_dhcp6_ia_pd1_prefix1", "2001:db8::")]);
-        let err = read(&e, 80).unwrap_err();
+        let err = read(&e, SubnetChoice::first(80)).unwrap_err();
         assert_eq!(err.var, "new_dhcp6_ia_pd1_prefix1");
         assert!(err.problem.contains("not an IPv6 prefix"), "{err}");
         let e = env(&[
@@ -119,7 +120,7 @@ mod tests {
             ("new_dhcp6_ia_pd1_prefix1_length", "96"),
         ]);
         assert!(
-            read(&e, 80)
+            read(&e, SubnetChoice::first(80))
                 .unwrap_err()
                 .problem
                 .contains("cannot hold a /80")
@@ -130,7 +131,7 @@ mod tests {
             ("new_dhcp6_ia_pd1_prefix1_pltime", "soon"),
         ]);
         assert_eq!(
-            read(&e, 80).unwrap_err().var,
+            read(&e, SubnetChoice::first(80)).unwrap_err().var,
             "new_dhcp6_ia_pd1_prefix1_pltime"
         );
     }

@@ -18,6 +18,7 @@ use crate::error::InputError;
 use crate::event::env::Env;
 use crate::event::prefix::NewPrefix;
 use crate::settings::Client;
+use crate::subnet::SubnetChoice;
 
 /// Reasons that say the lease is gone, for both clients.
 pub const LOSS_REASONS: [&str; 3] = ["EXPIRE6", "RELEASE6", "STOP6"];
@@ -48,7 +49,7 @@ pub struct HookEvent {
 
 impl HookEvent {
     /// Reads the event from `env` as `client` passes it.
-    pub fn read(env: &Env, subnet_size: u8, client: Client) -> Result<HookEvent, InputError> {
+    pub fn read(env: &Env, choice: SubnetChoice, client: Client) -> Result<HookEvent, InputError> {
         let reason = env
             .get("reason")
             .map(|r| r.to_string_lossy().into_owned())
@@ -56,11 +57,11 @@ impl HookEvent {
         let loss = LOSS_REASONS.contains(&reason.as_str());
         let (new, old, lists_whole_lease) = match resolve_client(client, env) {
             Client::Dhcpcd => {
-                let (new, old) = dhcpcd::read(env, subnet_size)?;
+                let (new, old) = dhcpcd::read(env, choice)?;
                 (new, old, true)
             }
             _ => {
-                let (new, old) = dhclient::read(env, subnet_size, loss)?;
+                let (new, old) = dhclient::read(env, choice, loss)?;
                 (new, old, false)
             }
         };
@@ -119,13 +120,18 @@ pub mod tests {
     fn loss_needs_a_loss_reason_and_no_new_prefix() {
         let e = HookEvent::read(
             &env(&[("reason", "EXPIRE6"), ("old_ip6_prefix", "2001:db8::/60")]),
-            80,
+            SubnetChoice::first(80),
             Client::Auto,
         )
         .unwrap();
         assert!(e.is_loss());
         assert!(e.was_in_old_lease(&"2001:db8::1/60".parse().unwrap()));
-        let e = HookEvent::read(&env(&[("reason", "DEPREF6")]), 80, Client::Auto).unwrap();
+        let e = HookEvent::read(
+            &env(&[("reason", "DEPREF6")]),
+            SubnetChoice::first(80),
+            Client::Auto,
+        )
+        .unwrap();
         assert!(!e.is_loss());
     }
 

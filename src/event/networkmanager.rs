@@ -8,6 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use crate::error::InputError;
 use crate::event::env::Env;
 use crate::event::prefix::{NewPrefix, parse_delegated};
+use crate::subnet::SubnetChoice;
 
 /// The variable NetworkManager puts the delegated prefixes in.
 pub const PREFIX_VAR: &str = "DHCP6_IP6_PREFIX";
@@ -29,8 +30,8 @@ pub enum Dispatch {
     Nothing,
 }
 
-/// Reads the dispatcher call from `env`; each prefix must hold a /`subnet_size`.
-pub fn read(env: &Env, subnet_size: u8) -> Result<Dispatch, InputError> {
+/// Reads the dispatcher call from `env`; each prefix must hold the subnet `choice` takes.
+pub fn read(env: &Env, choice: SubnetChoice) -> Result<Dispatch, InputError> {
     let text = |name: &str| env.get(name).map(|v| v.to_string_lossy().into_owned());
     let (Some(interface), Some(action)) = (text(INTERFACE_VAR), text(ACTION_VAR)) else {
         return Ok(Dispatch::Nothing);
@@ -50,7 +51,7 @@ pub fn read(env: &Env, subnet_size: u8) -> Result<Dispatch, InputError> {
                         delegated: parse_delegated(
                             PREFIX_VAR,
                             std::ffi::OsStr::from_bytes(word),
-                            subnet_size,
+                            choice,
                         )?,
                         withdrawn: false,
                     })
@@ -74,7 +75,7 @@ mod tests {
     use crate::event::tests::env;
 
     fn dispatch(vars: &[(&str, &str)]) -> Result<Dispatch, InputError> {
-        read(&env(vars), 80)
+        read(&env(vars), SubnetChoice::first(80))
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 use ipnet::Ipv6Net;
 
 use crate::error::InputError;
-use crate::subnet::Subnet;
+use crate::settings::Settings;
+use crate::subnet::{Subnet, SubnetChoice};
 
 /// Address ranges no delegated prefix may come from and no docker subnet may touch.
 const SPECIAL_RANGES: [(&str, &str); 5] = [
@@ -26,7 +27,7 @@ const SPECIAL_RANGES: [(&str, &str); 5] = [
 pub struct DelegatedPrefix {
     /// The prefix exactly as sent (host bits kept, as dhclient reports it).
     pub prefix: Ipv6Net,
-    /// The first /N inside it.
+    /// The subnet docker takes from it: the first /N, of its /64 number `subnet-id`.
     pub subnet: Subnet,
 }
 
@@ -38,21 +39,27 @@ pub struct NewPrefix {
     pub withdrawn: bool,
 }
 
-/// Parses `raw` (the value of `var`) as a prefix that holds a /`size` and is neither special
-/// itself nor yields a special subnet.
-pub fn parse_delegated(var: &str, raw: &OsStr, size: u8) -> Result<DelegatedPrefix, InputError> {
+/// Which subnet of a delegated prefix the settings give docker (`subnet-size`, `subnet-id`).
+pub fn configured_choice(settings: &Settings) -> SubnetChoice {
+    SubnetChoice {
+        size: settings.subnet_size,
+        id: settings.subnet_id,
+    }
+}
+
+/// Parses `raw` (the value of `var`) as a prefix that holds the subnet `choice` takes and
+/// is neither special itself nor yields a special subnet.
+pub fn parse_delegated(
+    var: &str,
+    raw: &OsStr,
+    choice: SubnetChoice,
+) -> Result<DelegatedPrefix, InputError> {
     let prefix = parse_prefix(var, raw)?;
     let bytes = raw.as_bytes();
-    let subnet = Subnet::first_of(prefix, size).ok_or_else(|| {
-        let len = prefix.prefix_len();
-        InputError {
-            too_long: Some(len),
-            ..InputError::new(
-                var,
-                bytes,
-                format!("a /{len} cannot hold a /{size} subnet (--subnet-size)"),
-            )
-        }
+    let size = choice.size;
+    let subnet = choice.of(prefix).map_err(|no_subnet| InputError {
+        too_long: Some(prefix.prefix_len()),
+        ..InputError::new(var, bytes, no_subnet.problem(size))
     })?;
     let ranges = SPECIAL_RANGES.map(|(range, name)| (range.parse::<Ipv6Net>().unwrap(), name));
     if let Some((range, name)) = ranges.iter().find(|(r, _)| r.contains(&prefix.addr())) {
@@ -67,10 +74,16 @@ pub fn parse_delegated(var: &str, raw: &OsStr, size: u8) -> Result<DelegatedPref
         return Err(InputError::new(
             var,
             bytes,
-            format!(
-                "its first /{size}, {}, overlaps {name} space ({range})",
-                subnet.net()
-            ),
+            match choice.id {
+                0 => format!(
+                    "its first /{size}, {}, overlaps {name} space ({range})",
+                    subnet.net()
+                ),
+                id => format!(
+                    "its /{size} of /64 number {id}, {}, overlaps {name} space ({range})",
+                    subnet.net()
+                ),
+            },
         ));
     }
     Ok(DelegatedPrefix { prefix, subnet })
@@ -102,7 +115,7 @@ mod tests {
     use std::os::unix::ffi::OsStringExt;
 
     fn parse(s: &str) -> Result<DelegatedPrefix, InputError> {
-        parse_delegated("new_ip6_prefix", OsStr::new(s), 80)
+        parse_delegated("new_ip6_prefix", OsStr::new(s), SubnetChoice::first(80))
     }
 
     fn problem(s: &str) -> String {
@@ -178,7 +191,7 @@ mod tests {
     #[test]
     fn refuses_bytes_that_are_not_utf8_and_shows_them_escaped() {
         let raw = OsString::from_vec(b"2001:db8::\xff/60".to_vec());
-        let err = parse_delegated("new_ip6_prefix", &raw, 80).unwrap_err();
+        let err = parse_delegated("new_ip6_prefix", &raw, SubnetChoice::first(80)).unwrap_err();
         assert_eq!(err.value, "\"2001:db8::\\xff/60\"");
         assert!(err.problem.contains("UTF-8"));
     }

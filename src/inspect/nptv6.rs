@@ -118,6 +118,7 @@ pub(crate) fn settings(root: &Path, internal_prefix: Option<Ipv6Net>) -> Setting
     Settings {
         prefix_file: DEFAULT_PREFIX_FILE.into(),
         subnet_size: DEFAULT_SUBNET_SIZE,
+        subnet_id: 0,
         service: DEFAULT_SERVICE.into(),
         init: InitChoice::Auto,
         target: Target::Nptv6,

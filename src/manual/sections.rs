@@ -82,12 +82,17 @@ pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
             (
                 "systemd-networkd",
                 "PrefixDelegationHint= or UseDelegatedPrefix=yes under [DHCPv6] in the \
-                 uplink's .network file, and systemctl enable --now docker-ipv6-pd-watch.",
+                 uplink's .network file, and systemctl enable --now docker-ipv6-pd-watch. A \
+                 downstream link's [DHCPPrefixDelegation] SubnetId= takes that /64 of the \
+                 prefix: give docker another with --subnet-id.",
             ),
             (
                 "NetworkManager",
                 "1.44 or later, a connection with ipv6.method shared; the dispatcher script \
-                 /etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd.",
+                 /etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd. The shared connection's \
+                 LAN gets the prefix's /64 number 0, where docker's first /80 lies too, and \
+                 its hosts cannot reach the containers: set subnet-id = 1 (NetworkManager \
+                 1.54 and later can move the LAN instead, with prefix-delegation.subnet-id).",
             ),
             (
                 "",

@@ -5,6 +5,7 @@ use crate::event::HookEvent;
 use crate::event::tests::env;
 use crate::settings::Client;
 use crate::settings::FileKind;
+use crate::subnet::SubnetChoice;
 
 const FILE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
 const FILE_200: &[u8] = b"2001:0db8:0000:0200:0000:0000:0000:0000/80\n";
@@ -31,7 +32,7 @@ fn event(new: &str, old: &str) -> HookEvent {
 }
 
 fn event_with(vars: &[(&str, &str)]) -> HookEvent {
-    HookEvent::read(&env(vars), 80, Client::Auto).unwrap()
+    HookEvent::read(&env(vars), SubnetChoice::first(80), Client::Auto).unwrap()
 }
 
 /// The prefix file holding `bytes` (`None`: no file), as the only target.

@@ -4,7 +4,7 @@
 use super::*;
 use crate::event::tests::env;
 use crate::settings::{Client, OnLoss};
-use crate::subnet::Subnet;
+use crate::subnet::{Subnet, SubnetChoice};
 
 const P100: &str = "2001:db8:0:100::/60";
 const LINE_100: &[u8] = b"2001:0db8:0000:0100:0000:0000:0000:0000/80\n";
@@ -15,7 +15,7 @@ fn net(s: &str) -> Ipv6Net {
 }
 
 fn event(vars: &[(&str, &str)]) -> HookEvent {
-    HookEvent::read(&env(vars), 80, Client::Auto).unwrap()
+    HookEvent::read(&env(vars), SubnetChoice::first(80), Client::Auto).unwrap()
 }
 
 fn bound(new: &str, old: &str) -> HookEvent {

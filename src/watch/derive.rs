@@ -10,6 +10,7 @@ use crate::error::InputError;
 use crate::event::HookEvent;
 use crate::event::networkd::Delegation;
 use crate::event::prefix::{NewPrefix, parse_delegated};
+use crate::subnet::SubnetChoice;
 
 /// The name a refused networkd prefix is reported under.
 pub const NETWORKD_PREFIX: &str = "networkd's delegated prefix";
@@ -28,12 +29,12 @@ pub struct Previous {
 }
 
 /// The event `read` (the uplink's live prefixes at `now`) makes, or `None` when nothing
-/// happened. Each prefix must hold a /`subnet_size`.
+/// happened. Each prefix must hold the subnet `choice` takes.
 pub fn derive(
     previous: &Previous,
     read: &[Delegation],
     now: u64,
-    subnet_size: u8,
+    choice: SubnetChoice,
 ) -> Result<Option<HookEvent>, InputError> {
     if previous.last_read.as_deref() == Some(read) {
         return Ok(None);
@@ -54,7 +55,7 @@ pub fn derive(
         .map(|d| {
             let text = d.prefix.to_string();
             Ok(NewPrefix {
-                delegated: parse_delegated(NETWORKD_PREFIX, OsStr::new(&text), subnet_size)?,
+                delegated: parse_delegated(NETWORKD_PREFIX, OsStr::new(&text), choice)?,
                 withdrawn: d.deprecated(now),
             })
         })
@@ -104,15 +105,20 @@ mod tests {
     #[test]
     fn a_first_prefix_is_bound_and_a_different_one_too() {
         let read = [lease("2001:db8:1::/56", NOW + 60_000_000)];
-        let event = derive(&previous(&[], true), &read, NOW, 80)
+        let event = derive(&previous(&[], true), &read, NOW, SubnetChoice::first(80))
             .unwrap()
             .unwrap();
         assert_eq!(event.reason, "BOUND6");
         assert_eq!(event.new[0].delegated.prefix.to_string(), "2001:db8:1::/56");
         assert!(event.old.is_empty() && event.lists_whole_lease);
-        let event = derive(&previous(&["2001:db8:2::/56"], false), &read, NOW, 80)
-            .unwrap()
-            .unwrap();
+        let event = derive(
+            &previous(&["2001:db8:2::/56"], false),
+            &read,
+            NOW,
+            SubnetChoice::first(80),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(event.reason, "BOUND6");
         assert!(!event.was_in_old_lease(&event.new[0].delegated.prefix));
     }
@@ -121,39 +127,60 @@ mod tests {
     fn the_same_prefix_with_moved_lifetimes_is_a_renewal_and_the_same_read_nothing() {
         let read = vec![lease("2001:db8:1::/56", NOW + 60_000_000)];
         let mut before = previous(&["2001:db8:1::/56"], true);
-        let event = derive(&before, &read, NOW, 80).unwrap().unwrap();
+        let event = derive(&before, &read, NOW, SubnetChoice::first(80))
+            .unwrap()
+            .unwrap();
         assert_eq!(event.reason, "RENEW6");
         assert!(event.was_in_old_lease(&event.new[0].delegated.prefix));
         before.last_read = Some(read.clone());
-        assert_eq!(derive(&before, &read, NOW, 80).unwrap(), None);
+        assert_eq!(
+            derive(&before, &read, NOW, SubnetChoice::first(80)).unwrap(),
+            None
+        );
         let renewed = vec![lease("2001:db8:1::/56", NOW + 90_000_000)];
-        let event = derive(&before, &renewed, NOW, 80).unwrap().unwrap();
+        let event = derive(&before, &renewed, NOW, SubnetChoice::first(80))
+            .unwrap()
+            .unwrap();
         assert_eq!(event.reason, "RENEW6");
     }
 
     #[test]
     fn a_prefix_gone_in_this_boot_is_a_loss_and_after_a_reboot_not_yet() {
-        let event = derive(&previous(&["2001:db8:1::/56"], true), &[], NOW, 80)
-            .unwrap()
-            .unwrap();
+        let event = derive(
+            &previous(&["2001:db8:1::/56"], true),
+            &[],
+            NOW,
+            SubnetChoice::first(80),
+        )
+        .unwrap()
+        .unwrap();
         assert!(event.is_loss());
         assert_eq!(event.old, ["2001:db8:1::/56".parse::<Ipv6Net>().unwrap()]);
         assert_eq!(
-            derive(&previous(&["2001:db8:1::/56"], false), &[], NOW, 80).unwrap(),
+            derive(
+                &previous(&["2001:db8:1::/56"], false),
+                &[],
+                NOW,
+                SubnetChoice::first(80)
+            )
+            .unwrap(),
             None
         );
-        assert_eq!(derive(&previous(&[], true), &[], NOW, 80).unwrap(), None);
+        assert_eq!(
+            derive(&previous(&[], true), &[], NOW, SubnetChoice::first(80)).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn a_deprecated_prefix_is_withdrawn_and_a_short_one_refused() {
         let read = [lease("2001:db8:1::/56", NOW + 10_000_000)];
-        let event = derive(&previous(&[], true), &read, NOW, 80)
+        let event = derive(&previous(&[], true), &read, NOW, SubnetChoice::first(80))
             .unwrap()
             .unwrap();
         assert!(event.new[0].withdrawn);
         let read = [lease("2001:db8:1::/96", NOW + 60_000_000)];
-        let err = derive(&previous(&[], true), &read, NOW, 80).unwrap_err();
+        let err = derive(&previous(&[], true), &read, NOW, SubnetChoice::first(80)).unwrap_err();
         assert_eq!(err.var, NETWORKD_PREFIX);
         assert!(err.problem.contains("cannot hold a /80"), "{err}");
     }

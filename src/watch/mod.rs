@@ -17,10 +17,12 @@ use ipnet::Ipv6Net;
 use crate::apply::lease_record::{self, Lease, LeaseRecord, boot_id};
 use crate::error::{ConfigError, InputError};
 use crate::event::networkd::{self, Delegation};
+use crate::event::prefix::configured_choice;
 use crate::log;
 use crate::on_event;
 use crate::plan::nptv6::{LONGEST_MAPPED, MappingRefused};
 use crate::settings::{Client, Settings, Target};
+use crate::subnet::SubnetChoice;
 use derive::{Previous, derive};
 use wake::{Wake, Waker};
 
@@ -41,12 +43,12 @@ pub struct WatchOptions {
     pub interval: Duration,
 }
 
-/// The subnet size an event is read with: under nptv6 a prefix must hold a /64.
-pub fn event_subnet_size(settings: &Settings) -> u8 {
+/// The subnet an event is read with: under nptv6 a prefix must hold a /64.
+pub fn event_subnet_choice(settings: &Settings) -> SubnetChoice {
     if settings.target == Target::Nptv6 {
-        LONGEST_MAPPED
+        SubnetChoice::first(LONGEST_MAPPED)
     } else {
-        settings.subnet_size
+        configured_choice(settings)
     }
 }
 
@@ -142,8 +144,8 @@ impl<'a> Watcher<'a> {
             ));
             self.uplink = Some(name.clone());
         }
-        let size = event_subnet_size(self.settings);
-        let derived = derive(&self.previous, &read, now, size)
+        let choice = event_subnet_choice(self.settings);
+        let derived = derive(&self.previous, &read, now, choice)
             .map_err(|refused| refused_for_target(self.settings, refused))?;
         let Some(event) = derived else {
             self.previous.last_read = Some(read);

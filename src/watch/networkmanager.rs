@@ -13,14 +13,14 @@ use crate::log;
 use crate::on_event;
 use crate::settings::Settings;
 use crate::watch::derive::same_networks;
-use crate::watch::{event_subnet_size, refused_for_target};
+use crate::watch::{event_subnet_choice, refused_for_target};
 
 /// The lease record of NetworkManager.
 const RECORD: &str = lease_record::NETWORK_MANAGER;
 
 /// Runs the dispatcher call in `env`.
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
-    let dispatch = networkmanager::read(env, event_subnet_size(settings))
+    let dispatch = networkmanager::read(env, event_subnet_choice(settings))
         .map_err(|refused| refused_for_target(settings, refused))?;
     let record = LeaseRecord::new(&settings.root, RECORD);
     let recorded = record.read();

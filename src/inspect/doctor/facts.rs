@@ -133,6 +133,8 @@ pub struct Setup {
     /// The files the target writes.
     pub kinds: Vec<FileKind>,
     pub subnet_size: u8,
+    /// The /64 of the delegated prefix docker's subnet is taken from (`subnet-id`).
+    pub subnet_id: u64,
     /// The prefix file, as on the system.
     pub prefix_file: String,
     /// daemon.json, as on the system.

@@ -38,6 +38,7 @@ pub fn gather_with(settings: &Settings, list_ruleset: ListRuleset) -> Facts {
                 Target::Nptv6 => LONGEST_MAPPED,
                 _ => settings.subnet_size,
             },
+            subnet_id: settings.subnet_id,
             prefix_file: read::on_system(root, &settings.prefix_file)
                 .display()
                 .to_string(),

@@ -6,13 +6,14 @@ use ipnet::Ipv6Net;
 
 use crate::inspect::docker_flags::FlagSource;
 use crate::inspect::doctor::Report;
-use crate::inspect::doctor::facts::Facts;
+use crate::inspect::doctor::facts::{Facts, Setup};
 use crate::inspect::doctor::judge::MAKE_IT_REGULAR;
 use crate::inspect::doctor::judge_dhcp::rerun_event;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json;
 use crate::plan::target::Contents;
 use crate::settings::FileKind;
+use crate::subnet::Subnet;
 
 /// Reports where docker gets its IPv6 settings and every conflict.
 pub fn wiring(facts: &Facts, report: &mut Report) {
@@ -274,8 +275,14 @@ fn leases(facts: &Facts, configured: &[(&str, Ipv6Net)], report: &mut Report) {
             report.ok(format!(
                 "{net} in {shown} is docker's internal prefix, which target = nptv6 maps onto the delegated one"
             ));
-        } else if live.iter().any(|p| p.contains(net)) {
-            report.ok(format!("{net} in {shown} lies inside the delegated prefix"));
+        } else if let Some(prefix) = live.iter().find(|p| p.contains(net)) {
+            match other_subnet_of_the_id(facts, prefix, net) {
+                Some(wanted) => report.problem(
+                    format!("{net} in {shown} lies inside the delegated prefix {prefix}, but subnet-id {} gives docker {wanted}", facts.setup.subnet_id),
+                    format!("let the hook write it ({}), then restart docker", rerun_event(&facts.dhcp)),
+                ),
+                None => report.ok(format!("{net} in {shown} lies inside the delegated prefix")),
+            }
         } else if !leased.is_empty() {
             let prefixes: Vec<String> = live.iter().map(|p| p.to_string()).collect();
             report.problem(
@@ -284,6 +291,22 @@ fn leases(facts: &Facts, configured: &[(&str, Ipv6Net)], report: &mut Report) {
             );
         }
     }
+}
+
+/// With a subnet-id other than 0, the subnet it gives docker in `prefix` when `held` is not
+/// that subnet: the LAN that subnet-id keeps docker out of may hold `held`. (Id 0 judges
+/// as it always did: any subnet inside the prefix.)
+fn other_subnet_of_the_id(facts: &Facts, prefix: &Ipv6Net, held: &Ipv6Net) -> Option<Ipv6Net> {
+    let Setup {
+        subnet_size,
+        subnet_id,
+        ..
+    } = facts.setup;
+    if subnet_id == 0 {
+        return None;
+    }
+    let wanted = Subnet::of(*prefix, subnet_size, subnet_id).ok()?.net();
+    (wanted != *held).then_some(wanted)
 }
 
 /// Whether the running dockerd uses the configured subnet.

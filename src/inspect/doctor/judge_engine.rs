@@ -9,6 +9,7 @@ use crate::inspect::doctor::Report;
 use crate::inspect::doctor::facts::Facts;
 use crate::inspect::read::Found;
 use crate::plan::daemon_json::DaemonJson;
+use crate::subnet::Subnet;
 
 /// Judges docker's version, its IPv6 NAT and filtering, live-restore, the containers a
 /// restart stops and docker0's addresses.
@@ -183,8 +184,13 @@ fn nat_and_filtering(
 }
 
 /// A /64 for a routed user-defined network: the first /64 of the first live delegated
-/// prefix that does not overlap the default bridge's subnet.
+/// prefix that does not overlap the default bridge's subnet; with a subnet-id other than 0,
+/// the first after docker's /64, since those before it may be a LAN's.
 fn routed_subnet(facts: &Facts) -> Option<Ipv6Net> {
+    let first = match facts.setup.subnet_id {
+        0 => 0,
+        id => id.checked_add(1)?,
+    };
     let configured = configured(facts);
     let overlaps = |net: &Ipv6Net| {
         configured
@@ -197,8 +203,10 @@ fn routed_subnet(facts: &Facts) -> Option<Ipv6Net> {
         .iter()
         .filter(|(_, p)| p.max_life != Some(0) && p.prefix.prefix_len() < 64)
         .find_map(|(_, p)| {
-            let mut nets = p.prefix.trunc().subnets(64).ok()?;
-            nets.find(|net| !overlaps(net))
+            (first..)
+                .map_while(|id| Subnet::of(p.prefix.trunc(), 64, id).ok())
+                .map(|subnet| subnet.net())
+                .find(|net| !overlaps(net))
         })
 }
 

@@ -59,6 +59,7 @@ pub(super) fn healthy() -> Facts {
         setup: Setup {
             kinds: vec![FileKind::PrefixFile],
             subnet_size: 80,
+            subnet_id: 0,
             prefix_file: PREFIX_FILE.into(),
             daemon_json: DAEMON_JSON.into(),
             nptv6: false,

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::*;
 use crate::event::tests::env;
 use crate::settings::Client;
+use crate::subnet::SubnetChoice;
 
 const INTERNAL: &str = "fd12:3456:789a::/48";
 const P56: &str = "2001:db8:1:100::/56";
@@ -23,7 +24,7 @@ fn mapping(delegated: &str) -> Mapping {
 }
 
 fn event(vars: &[(&str, &str)]) -> HookEvent {
-    HookEvent::read(&env(vars), 64, Client::Auto).unwrap()
+    HookEvent::read(&env(vars), SubnetChoice::first(64), Client::Auto).unwrap()
 }
 
 fn bound(new: &str, old: &str) -> HookEvent {
