@@ -9,15 +9,23 @@
 # router's /64 for SLAAC), as an ISP's does; with E2E_NM_UPLINK=manual the router sends none and
 # wan0 has a static address and gateway instead (ipv6.method=dhcp without RAs never gets a
 # default route, and NetworkManager then never asks for a prefix). lan0 asks for the prefix's
-# /64 number 1 (prefix-delegation.subnet-id, NetworkManager 1.54 on; 1.52 ignores it and takes
-# number 0, which holds docker's first /80); a host on the LAN (the veth's other end) must reach
-# the router, and the container where lan0's /64 is not docker's (else it is only reported).
+# /64 number 0, where docker's first /80 would be: the product is configured with subnet-id = 1,
+# as the README advises, so docker's /80 lies in /64 number 1, and a host on the LAN (the veth's
+# other end) must reach the router and the container.
 # The prefix file wiring with on-loss = withdraw: the first lease writes the first /80 (one
 # restart), renewals change nothing, a renumbering (the same router with a new pool) writes the
 # new /80 (one restart), and `nmcli device disconnect wan0` (`down`) empties the file (one
 # restart). Prints NetworkManager's version, every dispatcher call (a trace script that runs
 # just before ours) and the latency from the call with the new prefix to the file holding its
 # /80. Sourced by run.sh after lib.sh, wiring.sh, loss-policies.sh and nptv6.sh.
+
+NM_DOCKER_ID=1 # the product's subnet-id: docker's /80 from /64 number 1, out of the shared LAN's
+# docker80 PREFIX: the line the prefix file must hold for PREFIX with subnet-id = NM_DOCKER_ID
+docker80() {
+    python3 -c 'import ipaddress, sys
+p = ipaddress.IPv6Network(sys.argv[1])
+print(ipaddress.IPv6Address(int(p.network_address) + (int(sys.argv[2]) << 64)).exploded + "/80")' "$1" "$NM_DOCKER_ID"
+}
 
 NM_DIR=/etc/NetworkManager
 NM_DISPATCHER=$NM_DIR/dispatcher.d/90-docker-ipv6-pd # what install.sh installs
@@ -85,11 +93,10 @@ lan_addr() { # lan_addr NET: the LAN host's address inside NET (from NetworkMana
     return 1
 }
 lan_pings() { three_tries lx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1; } # lan_pings ADDR
-# lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64. It must
-# reach the router. Where lan0's /64 is the prefix's first, it holds docker's /80: the host takes
-# a container's address for on-link and asks for it on lan0, where no one answers; what it gets
-# is reported. Where lan0 has another /64 (prefix-delegation.subnet-id=1, NetworkManager 1.54
-# on; older ones ignore the setting), it must reach the container.
+# lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64, which is
+# the prefix's first: docker's /80 (WANT80, from /64 number NM_DOCKER_ID) must lie outside it, and
+# the host must reach the router and the container. (With docker's /80 inside lan0's /64 the
+# host takes a container's address for on-link and asks for it on lan0, where no one answers.)
 lan_check() {
     local lan64 addr cid hex caddr route
     lan64=$(lan0_addr)
@@ -108,15 +115,8 @@ lan_check() {
     hex=$(container_hex "$cid" || true)
     caddr=$(canonical "$(sed 's/.\{4\}/&:/g; s/:$//' <<< "$hex")" 2> /dev/null || true)
     route=$(lx ip -6 route get "$caddr" 2> /dev/null | head -n 1)
-    if [[ -n $lan64 ]] && in_net "$2" "${lan64%/*}/64"; then
-        if lan_pings "$caddr"; then
-            info lan "lan0's /64 holds docker's /80, yet the host on lan0 pings the container at $caddr"
-        else
-            info lan "lan0's /64 holds docker's /80: the host on lan0 does NOT reach the container at $caddr ($route)"
-        fi
-    else
-        check "the host on lan0 pings the container at $caddr (lan0's /64 is not docker's; $route)" lan_pings "$caddr"
-    fi
+    check "docker's /80 lies outside lan0's /64 ${lan64:-none}" eval '[[ -n $lan64 ]] && ! in_net "$2" "${lan64%/*}/64"'
+    check "the host on lan0 pings the container at $caddr ($route)" lan_pings "$caddr"
     hx docker rm -f "$cid" > /dev/null 2>&1 || true
 }
 lan0_addr() { hx ip -6 -o addr show dev lan0 scope global 2> /dev/null | awk '!/deprecated/ { print $4; exit }'; }
@@ -148,8 +148,7 @@ EOF
         start_ra_sender || return 1
     fi
     printf '%s\n' '[connection]' 'id=e2e-lan0' 'type=ethernet' 'interface-name=lan0' '[ipv4]' \
-        'method=disabled' '[ipv6]' 'method=shared' 'addr-gen-mode=eui64' '[prefix-delegation]' \
-        'subnet-id=1' > "$T/lan0.nmconnection"
+        'method=disabled' '[ipv6]' 'method=shared' 'addr-gen-mode=eui64' > "$T/lan0.nmconnection"
     cat > "$T/nm-trace" <<EOF
 #!/bin/sh
 # e2e: what NetworkManager's dispatcher calls the scripts with (this one runs before ours)
@@ -226,7 +225,7 @@ nm_latency() {
     local i got=''
     for ((i = 0; i < 600; i++)); do
         [[ -n $got ]] || got=$(nm_prefix -t "$1" "$2") || true
-        if [[ -n $got ]] && file_is "$(first80 "${got#* }")"; then
+        if [[ -n $got ]] && file_is "$(docker80 "${got#* }")"; then
             echo "${got#* } $(ms_since "${got%% *}")"
             return 0
         fi
@@ -254,7 +253,7 @@ scenario_networkmanager() {
     # had a prefix): the init script runs under `set -e`, which a failing cat would trip.
     # shellcheck disable=SC2016 # for /etc/init.d/docker to expand
     docker_opts 'DOCKER_OPTS="$(p=$(cat /etc/docker/ipv6.prefix 2>/dev/null) || true; [ -n "$p" ] && echo "--ipv6 --fixed-cidr-v6=$p"; true)"'
-    configure "on-loss = withdraw"
+    configure "on-loss = withdraw" "subnet-id = $NM_DOCKER_ID"
     fresh_host none
     hx /etc/init.d/docker start > /dev/null 2>&1 || true
     need "docker started at boot (no prefix file: without IPv6)" wait_until 30 docker_up
@@ -267,8 +266,8 @@ scenario_networkmanager() {
     need "NetworkManager $(hx /usr/sbin/NetworkManager --version) started (private system bus; wan0 ipv6.method=$NM_UPLINK$([[ $NM_UPLINK == manual ]] && echo ', no RAs' || echo ', RAs from the router'))" start_nm
     need "the dispatcher got a prefix of pool A within 60 s" wait_until 60 nm_has "$POOL_A_NET"
     prefix=$(nm_prefix "$POOL_A_NET")
-    want=$(first80 "$prefix")
-    need "file holds the first /80 of $prefix within 30 s" wait_until 30 file_is "$want"
+    want=$(docker80 "$prefix")
+    need "file holds $want, the first /80 of /64 number $NM_DOCKER_ID of $prefix, within 30 s" wait_until 30 file_is "$want"
     restarts_settle 0
     show_calls 0
     info networkmanager "delegated $prefix; lan0 (shared) took $(lan0_addr)"
@@ -296,7 +295,7 @@ scenario_networkmanager() {
     start_dhcpd "${POOL_B[@]}" "$DUID_1"
     if lat=$(nm_latency "$POOL_B_NET" "$c0"); then
         newp=${lat% *} ms=${lat#* }
-        new80=$(first80 "$newp")
+        new80=$(docker80 "$newp")
         info latency "from the dispatcher call with $newp to the file holding $new80: $ms ms"
         info dhcpd "what NetworkManager sent the new server until then: $(dhcpd_got "${POOL_B[0]}")"
         pass "file holds the first /80 of the new prefix $newp"
