@@ -216,6 +216,9 @@ nm_step() {
    connection with ipv6.method shared (a downstream port's: nmcli connection modify LAN
    ipv6.method shared). $nm_dispatcher then runs docker-ipv6-pd
    at every dhcp6-change, up and down of $uplink (NetworkManager 1.44 and later).
+   The shared port takes the prefix's first /64, where docker's first /80 would lie: put
+     subnet-id = 1
+   in $config, so that hosts on that LAN reach the containers.
 EOF
 }
 

@@ -174,6 +174,7 @@ fn networkmanager_gets_the_dispatcher_and_the_shared_connection_step() {
             "   NetworkManager handles enp1s0's router advertisements itself (accept_ra is not needed)\n   and keeps its default route with forwarding on.\n",
             "2. NetworkManager 1.46 manages the network: it asks for a prefix on enp1s0 only for a\n   connection with ipv6.method shared",
             "/etc/NetworkManager/dispatcher.d/90-docker-ipv6-pd then runs docker-ipv6-pd\n   at every dhcp6-change, up and down of enp1s0",
+            "   The shared port takes the prefix's first /64, where docker's first /80 would lie: put\n     subnet-id = 1\n   in /etc/docker-ipv6-pd/docker-ipv6-pd.conf, so that hosts on that LAN reach the containers.\n",
         ],
     );
     assert_lacks(
