@@ -120,6 +120,15 @@ restore_harness() {
     hx ip -6 addr del "$HOST_NET" dev wan0 2> /dev/null || true
     hx sysctl -qw net.ipv6.conf.wan0.accept_ra=1
     hx ip6tables -w -t nat -F POSTROUTING 2> /dev/null || true
+    # Docker's own IPv6 rules, where a scenario kept its default (ip6tables on from 27): with
+    # docker stopped they stay, and would filter the next scenario's containers (Docker 28's raw
+    # rules drop routed packets to them), whose docker has ip6tables off.
+    local table
+    for table in filter nat raw mangle; do
+        hx ip6tables -w -t "$table" -F 2> /dev/null || true
+        hx ip6tables -w -t "$table" -X 2> /dev/null || true
+    done
+    hx ip6tables -w -P FORWARD ACCEPT 2> /dev/null || true
 }
 # begin_scenario: the product installed, the harness restored now and when the scenario ends;
 # renew/rebind after 2/4 s (each scenario runs in a subshell of its own: the dhclient scenarios
