@@ -96,7 +96,8 @@ impl Subnet {
         if size < 64 {
             return Err(NoSubnet::SizeBelow64(size));
         }
-        if len > 64 || id > last_id(len) {
+        // A /64 or longer prefix has /64 number 0 at most: last_id is 0 there.
+        if id > last_id(len) {
             return Err(NoSubnet::NoSuchId(len, id));
         }
         let network = u128::from(prefix.network()) | (u128::from(id) << 64);
