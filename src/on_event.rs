@@ -107,9 +107,10 @@ pub fn run_event(settings: &Settings, event: &HookEvent) -> Result<()> {
 /// --subnet-size says.
 fn read_event(settings: &Settings, env: &Env) -> Result<HookEvent> {
     let nptv6 = settings.target == Target::Nptv6;
-    let choice = match nptv6 {
-        true => SubnetChoice::first(LONGEST_MAPPED),
-        false => configured_choice(settings),
+    let choice = if nptv6 {
+        SubnetChoice::first(LONGEST_MAPPED)
+    } else {
+        configured_choice(settings)
     };
     HookEvent::read(env, choice, settings.client).map_err(|mut e: InputError| {
         if nptv6 && let Some(len) = e.too_long {
