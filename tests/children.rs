@@ -64,12 +64,21 @@ fn a_hook_flooding_its_output_is_killed_and_its_output_stays_small() {
         })
         .collect();
     assert!(samples.len() > 5, "{samples:?}");
-    let largest_buffer = samples.iter().map(|s| s.0).max().unwrap();
-    let peak_kib = samples.iter().map(|s| s.1).max().unwrap();
+    // Untrimmed, the buffer grows by hundreds of MB a second; trimmed, it holds a few MB
+    // between two polls, more only while the host stalls the polling thread (it did once, to
+    // 24 MB, on a busy 2-core VM). So: most samples small, none near unbounded.
+    let buffers: Vec<u64> = samples.iter().map(|s| s.0).collect();
+    let small = buffers.iter().filter(|&&b| b < 20_000_000).count();
     assert!(
-        largest_buffer < 20_000_000,
+        small * 4 >= buffers.len() * 3,
+        "the buffer grew: {buffers:?}"
+    );
+    let largest_buffer = *buffers.iter().max().unwrap();
+    assert!(
+        largest_buffer < 256_000_000,
         "the buffer grew to {largest_buffer} bytes"
     );
+    let peak_kib = samples.iter().map(|s| s.1).max().unwrap();
     assert!(peak_kib < 20_000, "the hook run peaked at {peak_kib} KiB");
 }
 

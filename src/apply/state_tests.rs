@@ -79,16 +79,15 @@ fn a_planted_link_is_neither_read_nor_written_through() {
 fn a_huge_record_is_not_read() {
     let (_root, record) = record();
     plant(&record, b"");
-    // 800 MB of holes: reading it whole would cost 800 MB of memory and seconds.
+    // 800 MB of holes: reading it whole would cost 800 MB of memory.
     File::options()
         .write(true)
         .open(record.path())
         .unwrap()
         .set_len(800 << 20)
         .unwrap();
-    let started = Instant::now();
+    // Not read whole: the peak memory stays far below the record's size.
     assert_eq!(record.read_line(), None);
-    assert!(started.elapsed() < Duration::from_secs(1));
     let status = fs::read_to_string("/proc/self/status").unwrap();
     let peak_kib: u64 = status
         .lines()

@@ -122,7 +122,7 @@ fn nesting_past_the_limit_cannot_be_told_and_ends_at_once() {
     assert!(words.iter().any(|w| w == "--ipv6"), "{words:?}");
     let started = Instant::now();
     let err = docker_opts(&deep(40_000)).unwrap().unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(
         err.to_string(),
         "its command substitutions nest 40000 levels deep (at most 16 are read)"
