@@ -2,12 +2,9 @@
 //! needs, plan, carry the plan out, release the lock, tell the post-change scripts.
 
 use std::io::Write;
-use std::net::Ipv6Addr;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ipnet::Ipv6Net;
 
 use crate::apply::Runner;
 use crate::apply::atomic_file::{AtomicFile, DirLock};
@@ -17,24 +14,24 @@ use crate::apply::mapping_state::MappingRecord;
 use crate::apply::post_change::{self, Change};
 use crate::apply::state::PendingRecord;
 use crate::bounded_read::{Links, read_regular};
-use crate::cli::{self, SettingArgs};
-use crate::config_file;
 use crate::error::{ConfigError, InputError};
 use crate::event::HookEvent;
 use crate::event::env::Env;
 use crate::event::prefix::configured_choice;
 use crate::inspect::docker_flags;
-use crate::log;
 use crate::plan::daemon_json::DaemonJson;
 use crate::plan::decision::Policy;
 use crate::plan::effect::{Effect, Nptv6Now, Plan, SubnetChange, TargetNow, plan, plan_nptv6};
-use crate::plan::nptv6::{LONGEST_MAPPED, Mapping, MappingRefused, SHORTEST_MAPPED};
+use crate::plan::nptv6::{LONGEST_MAPPED, MappingRefused};
 use crate::plan::pending::Pending;
 use crate::plan::target::Contents;
-use crate::settings::{
-    Client, DEFAULT_SUBNET_SIZE, FallbackNat, InitChoice, OnLoss, Settings, Target,
-};
+use crate::settings::{FallbackNat, InitChoice, OnLoss, Settings, Target};
 use crate::subnet::{Subnet, SubnetChoice};
+
+mod owed;
+
+use owed::owe_restart_after_failure;
+pub use owed::owe_restart_despite_configuration;
 
 /// Runs the hook for the event in `env` (the process environment in production).
 pub fn run(settings: &Settings, env: &Env) -> Result<()> {
@@ -157,87 +154,6 @@ fn plan_under_lock(
     }
     let policy = policy(settings, event, &targets)?;
     Ok(plan(event, &targets, &policy, pending))
-}
-
-/// When a run fails before it could record an owed restart (a lock, an unreadable or
-/// invalid daemon.json, a failed write), the event's prefix is recorded now, so that its
-/// next event, even a renewal, applies it with a restart. Best effort: the failure itself
-/// is what the run reports.
-fn owe_restart_after_failure(state: &PendingRecord, event: &HookEvent) {
-    let Some(prefix) = event.new.iter().find(|p| !p.withdrawn) else {
-        return;
-    };
-    if state.read_line().and_then(|l| Pending::parse(&l)).is_some() {
-        return;
-    }
-    let record = Pending::Apply(prefix.delegated.prefix);
-    if let Err(e) = state.write_line(&record.to_string()) {
-        log::warning(&format!(
-            "could not record the owed restart ({record}): {e:#}"
-        ));
-    }
-}
-
-/// A configuration the run cannot read stops it before it knows its settings; the event's
-/// prefix (read with the default subnet size) is still recorded as owed, so that once the
-/// admin repairs the file, the next event of the prefix, even a renewal, restarts docker.
-///
-/// Under `--target nptv6` no restart is owed: every event finds out from daemon.json itself
-/// whether docker's wiring is in place, and wires and restarts when it is not, so an owed
-/// restart would only cost one with nothing about docker changed. What the event owes there
-/// is its mapping: the record of the applied one is forgotten, so that the next event, even
-/// a renewal, applies it. The target is the one `given` on the command line or in the
-/// environment, else that of a `target` line of `config` that reads on its own; when
-/// neither names one, daemon.json wired onto the internal prefix (for any delegated length)
-/// shows nptv6.
-pub fn owe_restart_despite_configuration(
-    root: &Path,
-    env: &Env,
-    given: &SettingArgs,
-    config: &Path,
-) {
-    let Ok(event) = HookEvent::read(env, SubnetChoice::first(DEFAULT_SUBNET_SIZE), Client::Auto)
-    else {
-        return;
-    };
-    let bytes = read_regular(config, config_file::MAX_BYTES, Links::Follow)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let readable: Vec<&[u8]> = bytes
-        .split(|&b| b == b'\n')
-        .filter(|line| config_file::parse(line).is_ok())
-        .collect();
-    let file = config_file::parse(&readable.join(&b'\n')).unwrap_or_default();
-    let target = given.target.or(file.target);
-    let settings = cli::merge(given.clone(), file, root.to_path_buf(), false);
-    let wired_for_nptv6 = || {
-        let internal = settings
-            .internal_prefix
-            .unwrap_or_else(|| firewall::host_ula(root));
-        let json = read_regular(&settings.daemon_json, 1 << 20, Links::Follow)
-            .ok()
-            .flatten();
-        let Some(json) = json.and_then(|bytes| DaemonJson::parse(Some(&bytes)).ok()) else {
-            return false;
-        };
-        (SHORTEST_MAPPED..=LONGEST_MAPPED).any(|len| {
-            let any_of_len = Ipv6Net::new(Ipv6Addr::UNSPECIFIED, len).expect("a valid length");
-            Mapping::new(any_of_len, internal)
-                .is_ok_and(|m| json.is_wired_for_nptv6(internal, m.mapped))
-        })
-    };
-    let nptv6 = match target {
-        Some(target) => target == Target::Nptv6,
-        None => wired_for_nptv6(),
-    };
-    if !nptv6 {
-        owe_restart_after_failure(&PendingRecord::new(root), &event);
-    } else if event.new.iter().any(|p| !p.withdrawn)
-        && let Err(e) = MappingRecord::new(root).clear()
-    {
-        log::warning(&format!("could not forget the applied mapping: {e:#}"));
-    }
 }
 
 /// What the post-change scripts are told.
