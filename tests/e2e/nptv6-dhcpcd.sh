@@ -52,7 +52,17 @@ kill_dhcpcd() {
         kill -KILL "$pid" 2> /dev/null || true
     done
     wait_until 10 eval '! dhcpcd_running' || true
+    # A hook run dhcpcd started just before outlives it, and may still apply the mapping.
+    wait_until 10 eval '! hook_run_in_flight' || true
     hx rm -f "$DHCPCD_PID"
+}
+# hook_run_in_flight: a run of the binary (a hook's) still going in the host namespace
+hook_run_in_flight() {
+    local pid
+    for pid in $(ip netns pids "$HNS"); do
+        if [[ $(cat "/proc/$pid/comm" 2> /dev/null) == docker-ipv6-pd ]]; then return 0; fi
+    done
+    return 1
 }
 # address_of CID [NETWORK]: the container's global eth0 address, canonical
 address_of() {
@@ -174,9 +184,10 @@ print(json.dumps(d, indent=2))' "$STATE/daemon.json.orig" > "$T/daemon-nptv6.jso
     say "    -- reboot: our table and /run gone, dhcpcd killed and started again with its lease"
     # What a reboot takes: the nft rule set, and /run (a tmpfs) with the product's record of the
     # mapping it installed. (With the record kept, the product takes the mapping for installed.)
+    # dhcpcd goes first: a renewal (every T1) between the two would put the table back.
+    kill_dhcpcd
     hx nft delete table ip6 "$NPTV6_TABLE"
     hx rm -rf /run/docker-ipv6-pd
-    kill_dhcpcd
     check "without our table, $newpub does not answer" eval '[[ $(router_connect "$newpub" 80) != hello-80 ]]'
     m=$(dmark) r0=$(restarts)
     need "dhcpcd started again" start_dhcpcd
