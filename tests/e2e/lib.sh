@@ -352,6 +352,13 @@ first80() {
     done
     echo "$out/80"
 }
+# subnet80 PREFIX ID: the line the prefix file must hold for PREFIX with subnet-id = ID (the
+# first /80 of the prefix's /64 number ID, fully expanded)
+subnet80() {
+    python3 -c 'import ipaddress, sys
+p = ipaddress.IPv6Network(sys.argv[1])
+print(ipaddress.IPv6Address(int(p.network_address) + (int(sys.argv[2]) << 64)).exploded + "/80")' "$1" "$2"
+}
 # in_net ADDR/LEN NET/LEN: whether the prefix lies inside NET (NET's length a multiple of 4)
 in_net() {
     local a n nlen=${2#*/}

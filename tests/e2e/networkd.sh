@@ -109,8 +109,9 @@ start_watch() {
 networkd_cleanup() {
     local d
     for d in watch networkd dbus; do stop_host_daemon "$d"; done
-    hx rm -rf "$ND_DIR"/10-*wan0.network* /etc/systemd/networkd.conf.d/50-e2e.conf /run/systemd/netif \
-        /run/systemd/network /run/dbus
+    hx rm -rf "$ND_DIR"/10-*wan0.network* "$ND_DIR"/20-lan0.network /etc/systemd/networkd.conf.d/50-e2e.conf \
+        /run/systemd/netif /run/systemd/network /run/dbus
+    lan_host_down
     hx nft delete table ip6 "$NPTV6_TABLE" 2> /dev/null || true
     hx rm -rf /run/docker-ipv6-pd /var/lib/docker-ipv6-pd/networkd-lease
     hx ip -6 addr flush dev wan0 scope global 2> /dev/null || true

@@ -17,15 +17,10 @@
 # new /80 (one restart), and `nmcli device disconnect wan0` (`down`) empties the file (one
 # restart). Prints NetworkManager's version, every dispatcher call (a trace script that runs
 # just before ours) and the latency from the call with the new prefix to the file holding its
-# /80. Sourced by run.sh after lib.sh, wiring.sh, loss-policies.sh and nptv6.sh.
+# /80. Sourced by run.sh after lib.sh, lan.sh, wiring.sh, loss-policies.sh and nptv6.sh.
 
 NM_DOCKER_ID=1 # the product's subnet-id: docker's /80 from /64 number 1, out of the shared LAN's
-# docker80 PREFIX: the line the prefix file must hold for PREFIX with subnet-id = NM_DOCKER_ID
-docker80() {
-    python3 -c 'import ipaddress, sys
-p = ipaddress.IPv6Network(sys.argv[1])
-print(ipaddress.IPv6Address(int(p.network_address) + (int(sys.argv[2]) << 64)).exploded + "/80")' "$1" "$NM_DOCKER_ID"
-}
+docker80() { subnet80 "$1" "$NM_DOCKER_ID"; } # docker80 PREFIX: the prefix file's line for PREFIX
 
 NM_DIR=/etc/NetworkManager
 NM_DISPATCHER=$NM_DIR/dispatcher.d/90-docker-ipv6-pd # what install.sh installs
@@ -84,43 +79,6 @@ show_calls() {
         { flush(); prev = $0; n = 1 }
         END { flush() }'
 }
-lx() { nsenter -t "$(cat "$T/nm-lan.pid")" -n -- "$@"; } # in the LAN host behind lan0
-lan_addr() { # lan_addr NET: the LAN host's address inside NET (from NetworkManager's RAs)
-    local a
-    for a in $(lx ip -6 -o addr show dev lan0p scope global 2> /dev/null | awk '{ sub("/.*", "", $4); print $4 }'); do
-        in_net "$a/128" "$1" && echo "$a" && return 0
-    done
-    return 1
-}
-lan_pings() { three_tries lx busybox ping6 -c 1 -W 2 "$1" > /dev/null 2>&1; } # lan_pings ADDR
-# lan_check PREFIX WANT80: what a host on lan0 makes of NetworkManager's shared /64, which is
-# the prefix's first: docker's /80 (WANT80, from /64 number NM_DOCKER_ID) must lie outside it, and
-# the host must reach the router and the container. (With docker's /80 inside lan0's /64 the
-# host takes a container's address for on-link and asks for it on lan0, where no one answers.)
-lan_check() {
-    local lan64 addr cid hex caddr route
-    lan64=$(lan0_addr)
-    if ! wait_until 15 lan_addr "$1" > /dev/null; then
-        fail "a host on lan0 got an address in $1 from NetworkManager's RAs within 15 s"
-        return 0
-    fi
-    addr=$(lan_addr "$1")
-    info lan "a host on lan0 took $addr (lan0 ${lan64:-none}; docker0 $(compressed "$2"))"
-    check "the host on lan0 pings the router at $NM_GATEWAY" lan_pings "$NM_GATEWAY"
-    cid=$(hx docker run -d --init --stop-timeout 1 "$IMAGE" sleep 600) || {
-        fail "container started"
-        return 0
-    }
-    wait_until 10 container_hex "$cid" > /dev/null || true
-    hex=$(container_hex "$cid" || true)
-    caddr=$(canonical "$(sed 's/.\{4\}/&:/g; s/:$//' <<< "$hex")" 2> /dev/null || true)
-    route=$(lx ip -6 route get "$caddr" 2> /dev/null | head -n 1)
-    check "docker's /80 lies outside lan0's /64 ${lan64:-none}" eval '[[ -n $lan64 ]] && ! in_net "$2" "${lan64%/*}/64"'
-    check "the host on lan0 pings the container at $caddr ($route)" lan_pings "$caddr"
-    hx docker rm -f "$cid" > /dev/null 2>&1 || true
-}
-lan0_addr() { hx ip -6 -o addr show dev lan0 scope global 2> /dev/null | awk '!/deprecated/ { print $4; exit }'; }
-
 # start_nm: the configuration, keyfiles and trace script, a private system bus, NetworkManager
 start_nm() {
     cat > "$T/nm.conf" <<'EOF'
@@ -155,15 +113,8 @@ EOF
 echo "\$(date +%s.%N) \${1:--} \${2:--} \${DHCP6_IP6_PREFIX:--}" >> /run/e2e/$NM_CALLS
 EOF
     : > "$STATE/$NM_CALLS"
-    # lan0 is one end of a veth pair (the kernel here may have no dummy driver); the other end
-    # is a host on the LAN, in a network namespace of its own held by a sleeping process.
-    unshare -n sleep infinity &
-    echo $! > "$T/nm-lan.pid"
-    wait_until 5 lx true || return 1
-    hx ip link add lan0 type veth peer name lan0p netns "$(cat "$T/nm-lan.pid")" || return 1
-    lx sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    lx ip link set lo up
-    lx ip link set lan0p up
+    # lan0: the shared port, with a host on the LAN behind it (lan.sh)
+    lan_host_up || return 1
     hx install -D -m 0644 "$T/nm.conf" "$NM_CONF"
     hx install -D -m 0600 "$T/wan0.nmconnection" "$NM_DIR/system-connections/e2e-wan0.nmconnection"
     hx install -D -m 0600 "$T/lan0.nmconnection" "$NM_DIR/system-connections/e2e-lan0.nmconnection"
@@ -205,9 +156,7 @@ nm_cleanup() {
     rm -f "$T/nm-ra.pid"
     hx rm -f "$NM_CONF" "$NM_TRACE" "$NM_DIR"/system-connections/e2e-*.nmconnection
     hx rm -rf /var/lib/NetworkManager /run/NetworkManager /run/dbus
-    pid=$(cat "$T/nm-lan.pid" 2> /dev/null) && kill "$pid" 2> /dev/null
-    rm -f "$T/nm-lan.pid"
-    hx ip link del lan0 2> /dev/null || true
+    lan_host_down
     # What NetworkManager changed on wan0, back as run.sh set it up.
     hx ip link set wan0 up
     hx ip -6 addr add "$HOST_LL/64" dev wan0 nodad 2> /dev/null || true
@@ -277,7 +226,7 @@ scenario_networkmanager() {
     check_eq "exactly one docker restart for the first lease" "$(restarts)" 1
     fds_check 0
     docker_checks "$want"
-    lan_check "$prefix" "$want"
+    lan_check "$prefix" "$want" NetworkManager
 
     say "    -- renewals"
     r0=$(restarts) c0=$(nm_calls)

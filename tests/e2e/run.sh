@@ -40,6 +40,8 @@ E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E/../.." && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$E2E/lib.sh"
+# shellcheck source=tests/e2e/lan.sh
+source "$E2E/lan.sh"
 # shellcheck source=tests/e2e/cgroup.sh
 source "$E2E/cgroup.sh"
 # shellcheck source=tests/e2e/wiring.sh
