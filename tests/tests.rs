@@ -12,6 +12,7 @@ mod dhcpcd;
 mod docs;
 mod doctor;
 mod doctor_dhcp;
+mod doctor_docker;
 mod doctor_engine;
 mod doctor_networkd;
 mod doctor_nptv6;
