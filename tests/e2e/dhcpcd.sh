@@ -45,14 +45,17 @@ EOF2
 }
 dhcpcd_pid() { hcat "$DHCPCD_PID"; }
 dhcpcd_running() { local pid; pid=$(dhcpcd_pid) && [[ -n $pid ]] && kill -0 "$pid" 2> /dev/null; }
-# host_dhcpcd_pids: every dhcpcd process of the host namespace, its privilege-separated
-# helpers included
-host_dhcpcd_pids() {
+# host_pids GLOB: every process of the host namespace whose name (comm) matches GLOB
+host_pids() {
     local pid
     for pid in $(ip netns pids "$HNS"); do
-        if [[ $(cat "/proc/$pid/comm" 2> /dev/null) == dhcpcd* ]]; then echo "$pid"; fi
+        # shellcheck disable=SC2053 # GLOB is a pattern
+        if [[ $(cat "/proc/$pid/comm" 2> /dev/null) == $1 ]]; then echo "$pid"; fi
     done
 }
+# host_dhcpcd_pids: every dhcpcd process of the host namespace, its privilege-separated
+# helpers included
+host_dhcpcd_pids() { host_pids 'dhcpcd*'; }
 # stop_dhcpcd: `dhcpcd -x` (STOP6 for the hooks, its routes removed); SIGKILL if it lingers.
 # Its helpers can outlive the manager for a moment, holding the DHCPv6 client port a dhclient
 # started next must bind: none is left when this returns.

@@ -53,16 +53,8 @@ kill_dhcpcd() {
     done
     wait_until 10 eval '! dhcpcd_running' || true
     # A hook run dhcpcd started just before outlives it, and may still apply the mapping.
-    wait_until 10 eval '! hook_run_in_flight' || true
+    wait_until 10 eval '[[ -z $(host_pids docker-ipv6-pd) ]]' || true
     hx rm -f "$DHCPCD_PID"
-}
-# hook_run_in_flight: a run of the binary (a hook's) still going in the host namespace
-hook_run_in_flight() {
-    local pid
-    for pid in $(ip netns pids "$HNS"); do
-        if [[ $(cat "/proc/$pid/comm" 2> /dev/null) == docker-ipv6-pd ]]; then return 0; fi
-    done
-    return 1
 }
 # address_of CID [NETWORK]: the container's global eth0 address, canonical
 address_of() {
